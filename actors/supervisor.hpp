@@ -1,0 +1,40 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "isolation/process_service.hpp"
+#include "runtime/config.hpp"
+
+namespace corral::actors {
+
+/// Spawns the supervisor: the one actor that admits or rejects sessions and
+/// commands against capacity, owns the session actors and drives the drain.
+///
+/// Messages (errors are `caf::error`s made by `actors::make_error`):
+/// - `create_atom, session_options` -> `session_info`; SESSION_LIMIT,
+///   SHUTTING_DOWN, INVALID_PARAMS (a `cwd` that is not a directory).
+/// - `run_atom, exec_request` -> `exec_result`; SESSION_NOT_FOUND,
+///   COMMAND_LIMIT, SESSION_BUSY, SPAWN_FAILED, SHUTTING_DOWN.
+/// - `cancel_atom, id` and `destroy_atom, id` -> the id; SESSION_NOT_FOUND,
+///   and COMMAND_NOT_FOUND for a cancel with nothing running.
+/// - `list_atom` -> `std::vector<session_info>`.
+/// - `stats_atom` -> `system_stats`.
+/// - `conns_atom, uint64_t`: the current number of client connections.
+/// - `drain_atom` -> `unit` once every running command has ended: stops
+///   admitting, waits up to `drain_timeout_s`, then kills the rest with
+///   reason `shutdown` and destroys every session. A second `drain_atom`
+///   kills at once.
+///
+/// A session actor that dies abnormally is restarted from its last
+/// snapshot, at most a few times a minute; after that the session is
+/// destroyed and its processes killed.
+caf::actor spawn_supervisor(caf::actor_system& system,
+                            std::shared_ptr<const config> settings,
+                            std::shared_ptr<isolation::process_service> service,
+                            std::optional<isolation::run_as_user> user);
+
+}  // namespace corral::actors

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "isolation/limits.hpp"
+
+namespace corral {
+
+/// Every setting of the runtime, with its default. Each key of the JSON
+/// configuration file and each command-line flag maps to one field: the key
+/// is the field name (`max_sessions`), the flag the same with dashes
+/// (`--max-sessions`). Units are part of the names.
+struct config {
+  // -- network ----------------------------------------------------------------
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 7411;  // 0 picks a free port
+  std::string ready_file;            // written with HOST:PORT once listening
+  std::uint64_t max_connections = 256;
+  /// Longest request line. Zero derives it from `max_stdin_bytes`: six
+  /// characters per byte (a JSON `\u00XX` escape) plus 64 KiB for the rest
+  /// of the request, so any stdin within its cap fits in either encoding.
+  std::uint64_t max_request_bytes = 0;
+  /// Reply bytes queued for a client that does not read; past this the
+  /// connection is closed instead of buffering more.
+  std::uint64_t max_send_queue_bytes = 64ull << 20;
+  /// Requests of one connection in flight at once; past this the daemon
+  /// stops reading from it until some finish.
+  std::uint64_t max_requests_in_flight = 128;
+
+  // -- capacity ---------------------------------------------------------------
+  std::uint64_t max_sessions = 64;
+  std::uint64_t max_commands = 16;  // running at once, all sessions together
+
+  // -- commands ---------------------------------------------------------------
+  std::string shell = "/bin/sh";
+  std::string default_cwd = "/tmp";
+  std::string default_path = "/usr/local/bin:/usr/bin:/bin";
+  std::uint64_t default_timeout_s = 60;
+  std::uint64_t max_timeout_s = 3600;
+  std::uint64_t kill_grace_ms = 2000;  // SIGTERM to SIGKILL on timeout
+  std::uint64_t max_output_bytes = 4ull << 20;  // kept per stream
+  std::uint64_t max_stdin_bytes = 1ull << 20;
+  /// How long output is still read after the command exited; background
+  /// processes holding the pipes cannot delay the result past this.
+  std::uint64_t output_drain_ms = 200;
+
+  // -- per-process limits (0 = leave the daemon's own limit) ------------------
+  std::uint64_t limit_cpu_sec = 0;
+  std::uint64_t limit_memory_bytes = 0;  // RLIMIT_AS
+  std::uint64_t limit_nproc = 0;
+  std::uint64_t limit_nofile = 4096;
+  int oom_score_adj = 500;  // commands die before the daemon on host OOM
+  std::string run_as;       // user name; empty runs commands as the daemon
+
+  // -- lifecycle --------------------------------------------------------------
+  std::uint64_t drain_timeout_s = 30;  // SIGTERM: wait for commands this long
+  std::uint64_t sweep_interval_ms = 1000;
+  std::string log_level = "info";
+
+  /// Returns the effective request line cap.
+  std::uint64_t request_line_cap() const noexcept;
+};
+
+/// The outcome of reading configuration: the values, or every problem found,
+/// each naming the key or flag and what it accepts.
+struct config_result {
+  config values;
+  std::vector<std::string> errors;
+  bool show_help = false;
+  bool show_version = false;
+  std::string help_text;
+};
+
+/// Builds the configuration from defaults, then the JSON file named by
+/// `--config` (if any), then the other flags, and validates the result.
+/// Never throws; all problems end up in `errors`.
+config_result load_config(int argc, const char* const* argv);
+
+/// Reads a JSON configuration text over `base`. Unknown keys, wrong types
+/// and out-of-range values are errors.
+std::vector<std::string> apply_config_json(const std::string& text,
+                                           config& base);
+
+/// Checks every value and cross-field rule (such as default_timeout_s not
+/// above max_timeout_s). Returns one message per problem.
+std::vector<std::string> validate(const config& values);
+
+/// Resolves `run_as` and turns the limits into what the launch uses.
+isolation::rlimit_values rlimits_of(const config& values);
+
+}  // namespace corral
