@@ -23,6 +23,7 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using conns_atom = caf::atom_constant<caf::atom("conns")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using hangup_atom = caf::atom_constant<caf::atom("hangup")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 
 }  // namespace corral::actors

@@ -3,7 +3,6 @@
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-
 #include <csignal>
 
 #include "actors/atoms.hpp"
@@ -27,8 +26,7 @@ double milliseconds_between(std::chrono::steady_clock::time_point from,
 // SIGTERM.
 void terminate_group(self_pointer self) {
   auto& st = self->state;
-  if (st.pid == 0 || st.finished)
-    return;
+  if (st.pid == 0 || st.finished) return;
   isolation::signal_process_group(st.pid, SIGTERM);
   self->delayed_send(self, st.plan.kill_grace, escalate_atom::value);
 }
@@ -66,8 +64,7 @@ command_outcome make_outcome(const command_state& st,
                                     st.plan.spec.limits.cpu_sec, cpu_sec);
   result.reason = std::string{isolation::to_string(reason)};
   result.exit_code = status.exit_code;
-  if (status.signal != 0)
-    result.signal = isolation::signal_name(status.signal);
+  if (status.signal != 0) result.signal = isolation::signal_name(status.signal);
   return outcome;
 }
 
@@ -81,94 +78,91 @@ caf::behavior command_actor(caf::stateful_actor<command_state>* self,
   self->state.service = std::move(service);
   self->state.session = std::move(session);
   return {
-    [=](run_atom) -> caf::result<command_outcome> {
-      auto& st = self->state;
-      st.promise = self->make_response_promise();
-      auto handle = caf::actor_cast<caf::actor>(self);
-      st.service->start(
-        st.plan.spec,
-        [handle](pid_t pid, std::optional<isolation::launch_error> error) {
-          if (error)
-            caf::anon_send(handle, started_atom::value, std::move(*error));
-          else
-            caf::anon_send(handle, started_atom::value, pid);
-        },
-        [handle](isolation::process_outcome outcome) {
-          caf::anon_send(handle, finished_atom::value, std::move(outcome));
-        });
-      return st.promise;
-    },
-    [=](started_atom, pid_t pid) {
-      auto& st = self->state;
-      st.pid = pid;
-      self->send(st.session, started_atom::value, pid);
-      log::info("command started session={} pid={} timeout_s={}",
-                st.plan.session_id, pid, st.plan.timeout.count());
-      // A cancel or shutdown that arrived before the launch finished.
-      if (st.cause.shutdown)
-        isolation::signal_process_group(pid, SIGKILL);
-      else if (st.cause.cancelled)
+      [=](run_atom) -> caf::result<command_outcome> {
+        auto& st = self->state;
+        st.promise = self->make_response_promise();
+        auto handle = caf::actor_cast<caf::actor>(self);
+        st.service->start(
+            st.plan.spec,
+            [handle](pid_t pid, std::optional<isolation::launch_error> error) {
+              if (error)
+                caf::anon_send(handle, started_atom::value, std::move(*error));
+              else
+                caf::anon_send(handle, started_atom::value, pid);
+            },
+            [handle](isolation::process_outcome outcome) {
+              caf::anon_send(handle, finished_atom::value, std::move(outcome));
+            });
+        return st.promise;
+      },
+      [=](started_atom, pid_t pid) {
+        auto& st = self->state;
+        st.pid = pid;
+        self->send(st.session, started_atom::value, pid);
+        log::info("command started session={} pid={} timeout_s={}",
+                  st.plan.session_id, pid, st.plan.timeout.count());
+        // A cancel or shutdown that arrived before the launch finished.
+        if (st.cause.shutdown)
+          isolation::signal_process_group(pid, SIGKILL);
+        else if (st.cause.cancelled)
+          terminate_group(self);
+        else
+          self->delayed_send(self, st.plan.timeout, timeout_atom::value);
+      },
+      [=](started_atom, isolation::launch_error& error) {
+        auto& st = self->state;
+        auto message = "command could not be started: " + error.message();
+        log::warn("command spawn failed session={} step=\"{}\" error=\"{}\"",
+                  st.plan.session_id, error.step, error.message());
+        st.promise.deliver(
+            make_error(protocol::error_code::spawn_failed, std::move(message)));
+        self->quit();
+      },
+      [=](finished_atom, isolation::process_outcome& process) {
+        auto& st = self->state;
+        st.finished = true;
+        // Descendants that ignored SIGTERM may still run in the group after
+        // the command itself ended; a command the daemon ended leaves none.
+        if (st.cause.timed_out || st.cause.cancelled || st.cause.shutdown)
+          isolation::signal_process_group(process.pid, SIGKILL);
+        auto outcome = make_outcome(st, std::move(process));
+        const auto& result = outcome.result;
+        log::info(
+            "command ended session={} pid={} reason={} exit_code={} "
+            "signal={} duration_ms={:.1f} stdout_bytes={} "
+            "stderr_bytes={}",
+            st.plan.session_id, result.pid, result.reason,
+            result.exit_code ? std::to_string(*result.exit_code) : "null",
+            result.signal.value_or("null"), result.duration_ms,
+            result.out.total, result.err.total);
+        st.promise.deliver(std::move(outcome));
+        self->quit();
+      },
+      [=](timeout_atom) {
+        auto& st = self->state;
+        if (st.finished) return;
+        log::info("command timed out session={} pid={} timeout_s={}",
+                  st.plan.session_id, st.pid, st.plan.timeout.count());
+        st.cause.timed_out = true;
         terminate_group(self);
-      else
-        self->delayed_send(self, st.plan.timeout, timeout_atom::value);
-    },
-    [=](started_atom, isolation::launch_error& error) {
-      auto& st = self->state;
-      auto message = "command could not be started: " + error.message();
-      log::warn("command spawn failed session={} step=\"{}\" error=\"{}\"",
-                st.plan.session_id, error.step, error.message());
-      st.promise.deliver(
-        make_error(protocol::error_code::spawn_failed, std::move(message)));
-      self->quit();
-    },
-    [=](finished_atom, isolation::process_outcome& process) {
-      auto& st = self->state;
-      st.finished = true;
-      // Descendants that ignored SIGTERM may still run in the group after
-      // the command itself ended; a command the daemon ended leaves none.
-      if (st.cause.timed_out || st.cause.cancelled || st.cause.shutdown)
-        isolation::signal_process_group(process.pid, SIGKILL);
-      auto outcome = make_outcome(st, std::move(process));
-      const auto& result = outcome.result;
-      log::info("command ended session={} pid={} reason={} exit_code={} "
-                "signal={} duration_ms={:.1f} stdout_bytes={} "
-                "stderr_bytes={}",
-                st.plan.session_id, result.pid, result.reason,
-                result.exit_code ? std::to_string(*result.exit_code) : "null",
-                result.signal.value_or("null"), result.duration_ms,
-                result.out.total, result.err.total);
-      st.promise.deliver(std::move(outcome));
-      self->quit();
-    },
-    [=](timeout_atom) {
-      auto& st = self->state;
-      if (st.finished)
-        return;
-      log::info("command timed out session={} pid={} timeout_s={}",
-                st.plan.session_id, st.pid, st.plan.timeout.count());
-      st.cause.timed_out = true;
-      terminate_group(self);
-    },
-    [=](escalate_atom) {
-      auto& st = self->state;
-      if (!st.finished && st.pid != 0)
-        isolation::signal_process_group(st.pid, SIGKILL);
-    },
-    [=](cancel_atom) {
-      auto& st = self->state;
-      if (st.finished || st.cause.cancelled)
-        return;
-      st.cause.cancelled = true;
-      terminate_group(self);
-    },
-    [=](shutdown_atom) {
-      auto& st = self->state;
-      if (st.finished)
-        return;
-      st.cause.shutdown = true;
-      if (st.pid != 0)
-        isolation::signal_process_group(st.pid, SIGKILL);
-    },
+      },
+      [=](escalate_atom) {
+        auto& st = self->state;
+        if (!st.finished && st.pid != 0)
+          isolation::signal_process_group(st.pid, SIGKILL);
+      },
+      [=](cancel_atom) {
+        auto& st = self->state;
+        if (st.finished || st.cause.cancelled) return;
+        st.cause.cancelled = true;
+        terminate_group(self);
+      },
+      [=](shutdown_atom) {
+        auto& st = self->state;
+        if (st.finished) return;
+        st.cause.shutdown = true;
+        if (st.pid != 0) isolation::signal_process_group(st.pid, SIGKILL);
+      },
   };
 }
 

@@ -3,7 +3,6 @@
 #include <caf/actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>

@@ -3,7 +3,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
-
 #include <string_view>
 #include <variant>
 
@@ -28,10 +27,16 @@ struct reply_slot {
   bool notification = false;
 };
 
+// Starts closing the connection: later replies are dropped, and the socket
+// is closed by a message to self. CAF 0.17 runs the handlers of I/O events
+// such as data_transferred_msg from inside the socket's own callback, where
+// closing that socket frees it under the caller (seen as a double free).
 void close_connection(self_pointer self, std::string_view why) {
+  if (self->state.closed)
+    return;
+  self->state.closed = true;
   log::info("connection closed peer={} reason=\"{}\"", self->state.peer, why);
-  self->close(self->state.handle);
-  self->quit();
+  self->send(self, hangup_atom::value);
 }
 
 void close_if_idle(self_pointer self) {
@@ -42,14 +47,17 @@ void close_if_idle(self_pointer self) {
 
 void write_line(self_pointer self, std::string_view line) {
   auto& st = self->state;
+  if (st.closed)
+    return;
   self->write(st.handle, line.size(), line.data());
   self->write(st.handle, 1, "\n");
   self->flush(st.handle);
   st.queued_bytes += line.size() + 1;
   if (st.queued_bytes > st.settings->max_send_queue_bytes) {
-    log::warn("client does not read its replies peer={} queued_bytes={} "
-              "max_send_queue_bytes={}; disconnecting it",
-              st.peer, st.queued_bytes, st.settings->max_send_queue_bytes);
+    log::warn(
+        "client does not read its replies peer={} queued_bytes={} "
+        "max_send_queue_bytes={}; disconnecting it",
+        st.peer, st.queued_bytes, st.settings->max_send_queue_bytes);
     close_connection(self, "send queue full");
   }
 }
@@ -66,18 +74,14 @@ void resume_reading_if_possible(self_pointer self) {
 void deliver(self_pointer self, const reply_slot& slot, std::string reply) {
   auto& st = self->state;
   if (!slot.batch) {
-    if (!slot.notification)
-      write_line(self, reply);
+    if (!slot.notification) write_line(self, reply);
     return;
   }
   auto found = st.batches.find(*slot.batch);
-  if (found == st.batches.end())
-    return;
+  if (found == st.batches.end()) return;
   auto& batch = found->second;
-  if (!slot.notification)
-    batch.replies.push_back(std::move(reply));
-  if (--batch.outstanding > 0)
-    return;
+  if (!slot.notification) batch.replies.push_back(std::move(reply));
+  if (--batch.outstanding > 0) return;
   // A batch of notifications only gets no reply at all.
   if (!batch.replies.empty())
     write_line(self, protocol::encode_batch(batch.replies));
@@ -109,16 +113,17 @@ void forward(self_pointer self, const protocol::call& call,
   auto id = call.id;
   auto method = call.method;
   self->request(self->state.supervisor, caf::infinite, std::forward<Ts>(xs)...)
-    .then(
-      [=](Result& result) {
-        complete(self, slot, protocol::encode_result(id, encode(result)));
-      },
-      [=](caf::error& error) {
-        auto rpc = to_rpc_error(error);
-        log::debug("request failed peer={} method={} error={}",
-                   self->state.peer, method, protocol::symbolic_name(rpc.code));
-        complete(self, slot, protocol::encode_error(id, rpc));
-      });
+      .then(
+          [=](Result& result) {
+            complete(self, slot, protocol::encode_result(id, encode(result)));
+          },
+          [=](caf::error& error) {
+            auto rpc = to_rpc_error(error);
+            log::debug("request failed peer={} method={} error={}",
+                       self->state.peer, method,
+                       protocol::symbolic_name(rpc.code));
+            complete(self, slot, protocol::encode_error(id, rpc));
+          });
 }
 
 template <class T>
@@ -146,29 +151,31 @@ void dispatch(self_pointer self, const protocol::call& call,
                                     protocol::encode_pong(CORRAL_VERSION)));
   } else if (method == "system.stats") {
     forward<protocol::system_stats>(
-      self, call, slot,
-      [](protocol::system_stats& x) { return protocol::encode_system_stats(x); },
-      stats_atom::value);
+        self, call, slot,
+        [](protocol::system_stats& x) {
+          return protocol::encode_system_stats(x);
+        },
+        stats_atom::value);
   } else if (method == "session.list") {
     forward<std::vector<protocol::session_info>>(
-      self, call, slot,
-      [](std::vector<protocol::session_info>& x) {
-        return protocol::encode_session_list(x);
-      },
-      list_atom::value);
+        self, call, slot,
+        [](std::vector<protocol::session_info>& x) {
+          return protocol::encode_session_list(x);
+        },
+        list_atom::value);
   } else if (method == "session.create") {
     auto decoded = protocol::decode_session_create(call.params);
-    if (auto error = error_of(decoded))
-      return reject(self, call, slot, *error);
+    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
     forward<protocol::session_info>(
-      self, call, slot,
-      [](protocol::session_info& x) { return protocol::encode_session_info(x); },
-      create_atom::value,
-      std::move(std::get<protocol::session_options>(decoded)));
+        self, call, slot,
+        [](protocol::session_info& x) {
+          return protocol::encode_session_info(x);
+        },
+        create_atom::value,
+        std::move(std::get<protocol::session_options>(decoded)));
   } else if (method == "session.destroy" || method == "exec.cancel") {
     auto decoded = protocol::decode_session_id(call.params);
-    if (auto error = error_of(decoded))
-      return reject(self, call, slot, *error);
+    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
     auto id = std::move(std::get<std::string>(decoded));
     if (method == "session.destroy")
       forward<std::string>(self, call, slot, as_flag("destroyed"),
@@ -177,21 +184,22 @@ void dispatch(self_pointer self, const protocol::call& call,
       forward<std::string>(self, call, slot, as_flag("cancelled"),
                            cancel_atom::value, std::move(id));
   } else if (method == "exec.run") {
-    auto decoded = protocol::decode_exec_run(call.params,
-                                             st.settings->max_stdin_bytes);
-    if (auto error = error_of(decoded))
-      return reject(self, call, slot, *error);
+    auto decoded =
+        protocol::decode_exec_run(call.params, st.settings->max_stdin_bytes);
+    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
     forward<protocol::exec_result>(
-      self, call, slot,
-      [](protocol::exec_result& x) { return protocol::encode_exec_result(x); },
-      run_atom::value, std::move(std::get<protocol::exec_request>(decoded)));
+        self, call, slot,
+        [](protocol::exec_result& x) {
+          return protocol::encode_exec_result(x);
+        },
+        run_atom::value, std::move(std::get<protocol::exec_request>(decoded)));
   } else {
     reject(self, call, slot,
            {error_code::method_not_found,
             "unknown method \"" + method +
-              "\"; the methods are system.ping, system.stats, "
-              "session.create, session.destroy, session.list, exec.run and "
-              "exec.cancel",
+                "\"; the methods are system.ping, system.stats, "
+                "session.create, session.destroy, session.list, exec.run and "
+                "exec.cancel",
             {}});
   }
 }
@@ -226,11 +234,11 @@ void handle_data(self_pointer self, caf::io::new_data_msg& msg) {
     if (event.oversized) {
       auto cap = st.settings->request_line_cap();
       protocol::rpc_error error{
-        error_code::request_too_large,
-        "request line exceeds " + std::to_string(cap) +
-          " bytes (the request line cap); it was discarded up to the next "
-          "newline. Send stdin within max_stdin_bytes",
-        {{"max_request_bytes", static_cast<std::int64_t>(cap)}}};
+          error_code::request_too_large,
+          "request line exceeds " + std::to_string(cap) +
+              " bytes (the request line cap); it was discarded up to the next "
+              "newline. Send stdin within max_stdin_bytes",
+          {{"max_request_bytes", static_cast<std::int64_t>(cap)}}};
       log::info("request rejected peer={} error=REQUEST_TOO_LARGE cap={}",
                 st.peer, cap);
       write_line(self, protocol::encode_error("null", error));
@@ -258,28 +266,39 @@ caf::behavior connection_actor(connection_broker* self,
   st.settings = std::move(settings);
   st.peer = self->remote_addr(handle) + ":" +
             std::to_string(self->remote_port(handle));
-  self->configure_read(handle, caf::io::receive_policy::at_most(
-                                 read_chunk_bytes));
+  self->configure_read(handle,
+                       caf::io::receive_policy::at_most(read_chunk_bytes));
   self->ack_writes(handle, true);
   log::info("connection opened peer={}", st.peer);
   return {
-    [=](caf::io::new_data_msg& msg) { handle_data(self, msg); },
-    [=](const caf::io::data_transferred_msg& msg) {
-      auto& st = self->state;
-      st.queued_bytes -= std::min(st.queued_bytes, msg.written);
-      close_if_idle(self);
+      [=](caf::io::new_data_msg& msg) {
+      if (!self->state.closed)
+        handle_data(self, msg);
     },
-    [=](const caf::io::connection_closed_msg&) {
+      [=](const caf::io::data_transferred_msg& msg) {
+        auto& st = self->state;
+        st.queued_bytes -= std::min(st.queued_bytes, msg.written);
+        close_if_idle(self);
+      },
+      [=](const caf::io::connection_closed_msg&) {
       auto& st = self->state;
+      if (st.closed)
+        return;
+      st.closed = true;
       log::info("connection closed by client peer={} requests_in_flight={}",
                 st.peer, st.in_flight);
       // Commands keep running; their results are logged and dropped.
       self->quit();
     },
-    [=](close_atom) {
-      self->state.closing = true;
-      close_if_idle(self);
+    [=](hangup_atom) {
+      // A graceful close still sends what was written before it.
+      self->close(self->state.handle);
+      self->quit();
     },
+    [=](close_atom) {
+        self->state.closing = true;
+        close_if_idle(self);
+      },
   };
 }
 

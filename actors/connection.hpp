@@ -2,7 +2,6 @@
 
 #include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,11 +28,12 @@ struct connection_state {
   caf::actor supervisor;
   std::shared_ptr<const config> settings;
   std::optional<protocol::line_framer> framer;
-  std::string peer;  // "address:port", for logs
+  std::string peer;                // "address:port", for logs
   std::uint64_t in_flight = 0;     // requests dispatched, not yet answered
   std::uint64_t queued_bytes = 0;  // written to the socket, not yet sent
   bool reading_halted = false;
   bool closing = false;  // drain: close once idle
+  bool closed = false;   // the socket is closed and the actor quitting
   std::uint64_t next_batch = 0;
   std::map<std::uint64_t, pending_batch> batches;
 };

@@ -3,7 +3,6 @@
 #include <sys/types.h>
 
 #include <caf/allowed_unsafe_message_type.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>

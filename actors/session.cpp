@@ -1,9 +1,8 @@
 #include "actors/session.hpp"
 
+#include <algorithm>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-
-#include <algorithm>
 #include <csignal>
 
 #include "actors/atoms.hpp"
@@ -46,8 +45,7 @@ void kill_groups(self_pointer self) {
 std::vector<std::string> to_entries(const protocol::environment& env) {
   std::vector<std::string> entries;
   entries.reserve(env.size());
-  for (const auto& [name, value] : env)
-    entries.push_back(name + "=" + value);
+  for (const auto& [name, value] : env) entries.push_back(name + "=" + value);
   return entries;
 }
 
@@ -59,10 +57,10 @@ command_plan make_plan(const session_state& st,
   plan.session_id = st.snapshot.id;
   plan.encoding = request.encoding;
   plan.kill_grace = std::chrono::milliseconds{settings.kill_grace_ms};
-  auto timeout = request.timeout_s.value_or(limits.timeout_s.value_or(
-    settings.default_timeout_s));
-  plan.timeout = std::chrono::seconds{std::min(timeout,
-                                               settings.max_timeout_s)};
+  auto timeout = request.timeout_s.value_or(
+      limits.timeout_s.value_or(settings.default_timeout_s));
+  plan.timeout =
+      std::chrono::seconds{std::min(timeout, settings.max_timeout_s)};
 
   auto& spec = plan.spec;
   if (request.command) {
@@ -75,20 +73,18 @@ command_plan make_plan(const session_state& st,
     spec.argv = request.argv;
   }
   auto env = st.snapshot.env;
-  for (const auto& [name, value] : request.env)
-    env[name] = value;
+  for (const auto& [name, value] : request.env) env[name] = value;
   spec.env = to_entries(env);
   spec.cwd = request.cwd.value_or(st.snapshot.cwd);
-  if (request.has_stdin)
-    spec.stdin_data = request.stdin_data;
+  if (request.has_stdin) spec.stdin_data = request.stdin_data;
   spec.limits.cpu_sec = limits.cpu_sec.value_or(0);
   spec.limits.address_space_bytes = limits.memory_bytes.value_or(0);
   spec.limits.nproc = limits.nproc.value_or(0);
   spec.limits.nofile = limits.nofile.value_or(0);
   spec.user = st.context.user;
   spec.oom_score_adj = settings.oom_score_adj;
-  spec.max_output_bytes = limits.output_bytes.value_or(
-    settings.max_output_bytes);
+  spec.max_output_bytes =
+      limits.output_bytes.value_or(settings.max_output_bytes);
   spec.drain_timeout = std::chrono::milliseconds{settings.output_drain_ms};
   return plan;
 }
@@ -99,12 +95,10 @@ command_plan make_plan(const session_state& st,
 void apply_shell_state(session_snapshot& snapshot,
                        const protocol::exec_request& request,
                        shell_state shell) {
-  if (!request.cwd)
-    snapshot.cwd = std::move(shell.cwd);
+  if (!request.cwd) snapshot.cwd = std::move(shell.cwd);
   for (const auto& [name, value] : request.env) {
     auto found = shell.env.find(name);
-    if (found == shell.env.end() || found->second != value)
-      continue;
+    if (found == shell.env.end() || found->second != value) continue;
     auto previous = snapshot.env.find(name);
     if (previous == snapshot.env.end())
       shell.env.erase(found);
@@ -115,12 +109,12 @@ void apply_shell_state(session_snapshot& snapshot,
 }
 
 void remember_group(session_snapshot& snapshot, pid_t pgid) {
-  if (pgid <= 0 || !group_exists(pgid))
-    return;
+  if (pgid <= 0 || !group_exists(pgid)) return;
   if (snapshot.pgids.size() >= max_remembered_groups) {
-    log::warn("session remembers too many process groups session={} max={}; "
-              "forgetting the oldest, which destroy will not kill",
-              snapshot.id, max_remembered_groups);
+    log::warn(
+        "session remembers too many process groups session={} max={}; "
+        "forgetting the oldest, which destroy will not kill",
+        snapshot.id, max_remembered_groups);
     snapshot.pgids.erase(snapshot.pgids.begin());
   }
   snapshot.pgids.push_back(pgid);
@@ -137,13 +131,11 @@ void finish_destroy(self_pointer self) {
 // launch did. The client gets the error; the command's processes are killed.
 void end_command(self_pointer self, caf::error error) {
   auto& st = self->state;
-  if (!st.command)
-    return;
+  if (!st.command) return;
   st.command = nullptr;
   st.last_active = std::chrono::steady_clock::now();
   st.reply.deliver(std::move(error));
-  if (st.destroying)
-    finish_destroy(self);
+  if (st.destroying) finish_destroy(self);
 }
 
 protocol::session_info make_info(const session_state& st) {
@@ -166,8 +158,8 @@ caf::result<protocol::exec_result> run(self_pointer self,
   if (st.command)
     return make_error(error_code::session_busy,
                       "session " + st.snapshot.id +
-                        " is already running a command; wait for its result "
-                        "or call exec.cancel, or use another session");
+                          " is already running a command; wait for its result "
+                          "or call exec.cancel, or use another session");
   st.last_active = std::chrono::steady_clock::now();
   st.request = std::move(request);
   auto plan = make_plan(st, st.request);
@@ -176,29 +168,29 @@ caf::result<protocol::exec_result> run(self_pointer self,
                                         caf::actor_cast<caf::actor>(self));
   st.reply = self->make_response_promise<protocol::exec_result>();
   self->request(st.command, caf::infinite, run_atom::value)
-    .then(
-      [=](command_outcome& outcome) {
-        auto& st = self->state;
-        st.command = nullptr;
-        st.last_active = std::chrono::steady_clock::now();
-        st.snapshot.commands_run += 1;
-        if (outcome.shell)
-          apply_shell_state(st.snapshot, st.request, std::move(*outcome.shell));
-        remember_group(st.snapshot, outcome.pgid);
-        self->send(st.supervisor, snapshot_atom::value, st.snapshot);
-        st.reply.deliver(std::move(outcome.result));
-        if (st.destroying)
-          finish_destroy(self);
-      },
-      [=](caf::error& error) { end_command(self, std::move(error)); });
+      .then(
+          [=](command_outcome& outcome) {
+            auto& st = self->state;
+            st.command = nullptr;
+            st.last_active = std::chrono::steady_clock::now();
+            st.snapshot.commands_run += 1;
+            if (outcome.shell)
+              apply_shell_state(st.snapshot, st.request,
+                                std::move(*outcome.shell));
+            remember_group(st.snapshot, outcome.pgid);
+            self->send(st.supervisor, snapshot_atom::value, st.snapshot);
+            st.reply.deliver(std::move(outcome.result));
+            if (st.destroying) finish_destroy(self);
+          },
+          [=](caf::error& error) { end_command(self, std::move(error)); });
   return st.reply;
 }
 
 }  // namespace
 
 caf::behavior session_actor(caf::stateful_actor<session_state>* self,
-                            session_snapshot snapshot,
-                            session_context context, caf::actor supervisor) {
+                            session_snapshot snapshot, session_context context,
+                            caf::actor supervisor) {
   auto& st = self->state;
   st.snapshot = std::move(snapshot);
   st.context = std::move(context);
@@ -217,47 +209,47 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
                                  "was killed; the session is still usable"));
   });
   return {
-    [=](run_atom, protocol::exec_request& request) {
-      return run(self, request);
-    },
-    [=](started_atom, pid_t pid) {
-      // Remembered at once, so destroy kills the group even if the command
-      // actor fails before it reports the end, and so does the supervisor
-      // if this session actor fails.
-      remember_group(self->state.snapshot, pid);
-      self->send(self->state.supervisor, snapshot_atom::value,
-                 self->state.snapshot);
-    },
-    [=](cancel_atom) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (!st.command)
-        return make_error(error_code::command_not_found,
-                          "session " + st.snapshot.id +
-                            " has no running command to cancel");
-      log::info("command cancel requested session={}", st.snapshot.id);
-      self->send(st.command, cancel_atom::value);
-      return st.snapshot.id;
-    },
-    [=](destroy_atom) {
-      auto& st = self->state;
-      st.destroying = true;
-      if (st.command)
+      [=](run_atom, protocol::exec_request& request) {
+        return run(self, request);
+      },
+      [=](started_atom, pid_t pid) {
+        // Remembered at once, so destroy kills the group even if the command
+        // actor fails before it reports the end, and so does the supervisor
+        // if this session actor fails.
+        remember_group(self->state.snapshot, pid);
+        self->send(self->state.supervisor, snapshot_atom::value,
+                   self->state.snapshot);
+      },
+      [=](cancel_atom) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (!st.command)
+          return make_error(error_code::command_not_found,
+                            "session " + st.snapshot.id +
+                                " has no running command to cancel");
+        log::info("command cancel requested session={}", st.snapshot.id);
         self->send(st.command, cancel_atom::value);
-      else
-        finish_destroy(self);
-    },
-    [=](shutdown_atom) {
-      auto& st = self->state;
-      if (st.command)
-        self->send(st.command, shutdown_atom::value);
-    },
-    [=](list_atom) { return make_info(self->state); },
-    [=](sweep_atom) {
-      auto& groups = self->state.snapshot.pgids;
-      groups.erase(std::remove_if(groups.begin(), groups.end(),
-                                  [](pid_t pgid) { return !group_exists(pgid); }),
-                   groups.end());
-    },
+        return st.snapshot.id;
+      },
+      [=](destroy_atom) {
+        auto& st = self->state;
+        st.destroying = true;
+        if (st.command)
+          self->send(st.command, cancel_atom::value);
+        else
+          finish_destroy(self);
+      },
+      [=](shutdown_atom) {
+        auto& st = self->state;
+        if (st.command) self->send(st.command, shutdown_atom::value);
+      },
+      [=](list_atom) { return make_info(self->state); },
+      [=](sweep_atom) {
+        auto& groups = self->state.snapshot.pgids;
+        groups.erase(
+            std::remove_if(groups.begin(), groups.end(),
+                           [](pid_t pgid) { return !group_exists(pgid); }),
+            groups.end());
+      },
   };
 }
 

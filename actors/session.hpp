@@ -1,9 +1,8 @@
 #pragma once
 
 #include <caf/actor.hpp>
-#include <caf/typed_response_promise.hpp>
 #include <caf/stateful_actor.hpp>
-
+#include <caf/typed_response_promise.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -54,7 +53,7 @@ struct session_state {
 /// After every command it sends `snapshot_atom, session_snapshot` to the
 /// supervisor, which restarts a crashed session from the last snapshot.
 caf::behavior session_actor(caf::stateful_actor<session_state>* self,
-                            session_snapshot snapshot,
-                            session_context context, caf::actor supervisor);
+                            session_snapshot snapshot, session_context context,
+                            caf::actor supervisor);
 
 }  // namespace corral::actors

@@ -55,18 +55,15 @@ std::optional<shell_state> parse_shell_state(std::string_view report) {
 
   // Every variable ends with a NUL; a report cut short ends without one.
   auto rest = report.substr(cwd_end + 1);
-  if (!rest.empty() && rest.back() != '\0')
-    return std::nullopt;
+  if (!rest.empty() && rest.back() != '\0') return std::nullopt;
   while (!rest.empty()) {
     auto end = rest.find('\0');
     auto entry = rest.substr(0, end);
     rest.remove_prefix(end + 1);
     auto equals = entry.find('=');
-    if (equals == std::string_view::npos || equals == 0)
-      continue;
+    if (equals == std::string_view::npos || equals == 0) continue;
     auto name = entry.substr(0, equals);
-    if (is_shell_maintained(name))
-      continue;
+    if (is_shell_maintained(name)) continue;
     state.env[std::string{name}] = std::string{entry.substr(equals + 1)};
   }
   return state;

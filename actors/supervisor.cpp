@@ -1,14 +1,13 @@
 #include "actors/supervisor.hpp"
 
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_response_promise.hpp>
-
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <chrono>
 #include <csignal>
 #include <deque>
@@ -36,7 +35,7 @@ constexpr auto restart_window = std::chrono::seconds{60};
 struct session_entry {
   caf::actor actor;
   session_snapshot snapshot;
-  std::uint64_t in_flight = 0;  // exec.run requests forwarded, not answered
+  std::uint64_t in_flight = 0;  // exec.run requests forwarded, not replied to
   std::deque<clock_type::time_point> restarts;
 };
 
@@ -82,24 +81,23 @@ std::optional<std::uint64_t> lower_limit(std::uint64_t configured,
   if (!asked)
     return configured == 0 ? std::nullopt
                            : std::optional<std::uint64_t>{configured};
-  if (configured == 0)
-    return asked;
+  if (configured == 0) return asked;
   return std::min(configured, *asked);
 }
 
 // A session may ask for lower limits than the configured ones, never
 // higher: each effective limit is the smaller of the two.
-protocol::session_limits effective_limits(const config& settings,
-                                          const protocol::session_limits& asked) {
+protocol::session_limits effective_limits(
+    const config& settings, const protocol::session_limits& asked) {
   protocol::session_limits limits;
   limits.cpu_sec = lower_limit(settings.limit_cpu_sec, asked.cpu_sec);
-  limits.memory_bytes = lower_limit(settings.limit_memory_bytes,
-                                    asked.memory_bytes);
+  limits.memory_bytes =
+      lower_limit(settings.limit_memory_bytes, asked.memory_bytes);
   limits.nproc = lower_limit(settings.limit_nproc, asked.nproc);
   limits.nofile = lower_limit(settings.limit_nofile, asked.nofile);
   limits.timeout_s = lower_limit(settings.default_timeout_s, asked.timeout_s);
-  limits.output_bytes = lower_limit(settings.max_output_bytes,
-                                    asked.output_bytes);
+  limits.output_bytes =
+      lower_limit(settings.max_output_bytes, asked.output_bytes);
   return limits;
 }
 
@@ -120,9 +118,9 @@ std::string home_of_daemon_user() {
 
 void spawn_session(self_pointer self, session_entry& entry) {
   auto& st = self->state;
-  entry.actor = self->spawn<caf::monitored>(session_actor, entry.snapshot,
-                                            st.context,
-                                            caf::actor_cast<caf::actor>(self));
+  entry.actor =
+      self->spawn<caf::monitored>(session_actor, entry.snapshot, st.context,
+                                  caf::actor_cast<caf::actor>(self));
   st.ids[entry.actor.address()] = entry.snapshot.id;
 }
 
@@ -134,23 +132,20 @@ void kill_snapshot_groups(const session_snapshot& snapshot) {
 
 void finish_drain_if_idle(self_pointer self) {
   auto& st = self->state;
-  if (!st.draining || st.running > 0)
-    return;
+  if (!st.draining || st.running > 0) return;
   for (auto& [id, entry] : st.sessions) {
     st.ids.erase(entry.actor.address());
     self->send(entry.actor, destroy_atom::value);
   }
   st.sessions.clear();
   log::info("drain finished: no command running, sessions destroyed");
-  for (auto& waiter : st.drain_waiters)
-    waiter.deliver(caf::unit);
+  for (auto& waiter : st.drain_waiters) waiter.deliver(caf::unit);
   st.drain_waiters.clear();
 }
 
 void kill_all_commands(self_pointer self) {
   auto& st = self->state;
-  if (st.killing)
-    return;
+  if (st.killing) return;
   st.killing = true;
   log::info("drain: killing running commands count={}", st.running);
   for (auto& [id, entry] : st.sessions)
@@ -160,8 +155,7 @@ void kill_all_commands(self_pointer self) {
 void on_session_down(self_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto found = st.ids.find(msg.source);
-  if (found == st.ids.end())
-    return;
+  if (found == st.ids.end()) return;
   auto id = found->second;
   st.ids.erase(found);
   auto entry = st.sessions.find(id);
@@ -172,34 +166,34 @@ void on_session_down(self_pointer self, const caf::down_msg& msg) {
   while (!restarts.empty() && now - restarts.front() > restart_window)
     restarts.pop_front();
   if (restarts.size() >= max_restarts || st.draining) {
-    log::error("session actor failed too often session={} restarts={} "
-               "error=\"{}\"; destroying the session",
-               id, restarts.size(), caf::to_string(msg.reason));
+    log::error(
+        "session actor failed too often session={} restarts={} "
+        "error=\"{}\"; destroying the session",
+        id, restarts.size(), caf::to_string(msg.reason));
     kill_snapshot_groups(entry->second.snapshot);
     st.sessions.erase(entry);
     return;
   }
   restarts.push_back(now);
-  log::warn("session actor failed session={} error=\"{}\"; restarting it "
-            "from its last state",
-            id, caf::to_string(msg.reason));
+  log::warn(
+      "session actor failed session={} error=\"{}\"; restarting it "
+      "from its last state",
+      id, caf::to_string(msg.reason));
   spawn_session(self, entry->second);
 }
 
-caf::result<protocol::session_info>
-create_session(self_pointer self, protocol::session_options& options) {
+caf::result<protocol::session_info> create_session(
+    self_pointer self, protocol::session_options& options) {
   auto& st = self->state;
   const auto& settings = *st.settings;
-  if (st.draining)
-    return shutting_down(self);
+  if (st.draining) return shutting_down(self);
   if (st.sessions.size() >= settings.max_sessions)
-    return reject(self, error_code::session_limit,
-                  "the daemon already has " +
-                    std::to_string(st.sessions.size()) +
-                    " sessions, its limit (max_sessions); destroy a session "
-                    "you no longer need and retry",
-                  {{"max_sessions",
-                    static_cast<std::int64_t>(settings.max_sessions)}});
+    return reject(
+        self, error_code::session_limit,
+        "the daemon already has " + std::to_string(st.sessions.size()) +
+            " sessions, its limit (max_sessions); destroy a session "
+            "you no longer need and retry",
+        {{"max_sessions", static_cast<std::int64_t>(settings.max_sessions)}});
   auto cwd = options.cwd.value_or(settings.default_cwd);
   if (!is_directory(cwd))
     return reject(self, error_code::invalid_params,
@@ -208,11 +202,9 @@ create_session(self_pointer self, protocol::session_options& options) {
   session_snapshot snapshot;
   snapshot.id = "s-" + std::to_string(st.next_id++);
   snapshot.cwd = cwd;
-  snapshot.env = {{"PATH", settings.default_path},
-                  {"HOME", st.home},
-                  {"LANG", "C.UTF-8"}};
-  for (auto& [name, value] : options.env)
-    snapshot.env[name] = std::move(value);
+  snapshot.env = {
+      {"PATH", settings.default_path}, {"HOME", st.home}, {"LANG", "C.UTF-8"}};
+  for (auto& [name, value] : options.env) snapshot.env[name] = std::move(value);
   snapshot.limits = effective_limits(settings, options.limits);
 
   auto& entry = st.sessions[snapshot.id];
@@ -226,28 +218,27 @@ create_session(self_pointer self, protocol::session_options& options) {
   return info;
 }
 
-caf::result<protocol::exec_result> run_command(self_pointer self,
-                                               protocol::exec_request& request) {
+caf::result<protocol::exec_result> run_command(
+    self_pointer self, protocol::exec_request& request) {
   auto& st = self->state;
-  if (st.draining)
-    return shutting_down(self);
+  if (st.draining) return shutting_down(self);
   auto found = st.sessions.find(request.session);
   if (found == st.sessions.end())
     return reject(self, error_code::session_not_found,
                   "session \"" + request.session +
-                    "\" does not exist; create one with session.create");
+                      "\" does not exist; create one with session.create");
   // The session would reject it too; rejecting here keeps a busy session's
   // extra requests out of the running count.
   if (found->second.in_flight > 0)
     return reject(self, error_code::session_busy,
                   "session " + request.session +
-                    " is already running a command; wait for its result "
-                    "or call exec.cancel, or use another session");
+                      " is already running a command; wait for its result "
+                      "or call exec.cancel, or use another session");
   if (st.running >= st.settings->max_commands)
     return reject(self, error_code::command_limit,
                   std::to_string(st.running) +
-                    " commands are running, the daemon's limit "
-                    "(max_commands); retry when one has finished",
+                      " commands are running, the daemon's limit "
+                      "(max_commands); retry when one has finished",
                   {{"max_commands",
                     static_cast<std::int64_t>(st.settings->max_commands)}});
   st.running += 1;
@@ -268,18 +259,19 @@ caf::result<protocol::exec_result> run_command(self_pointer self,
   };
   self->request(found->second.actor, caf::infinite, run_atom::value,
                 std::move(request))
-    .then(
-      [=](protocol::exec_result& result) mutable {
-        done(result.reason);
-        promise.deliver(std::move(result));
-      },
-      [=](caf::error& error) mutable {
-        auto rpc = to_rpc_error(error);
-        self->state.rejections[std::string{
-          protocol::symbolic_name(rpc.code)}] += 1;
-        done(std::nullopt);
-        promise.deliver(std::move(error));
-      });
+      .then(
+          [=](protocol::exec_result& result) mutable {
+            done(result.reason);
+            promise.deliver(std::move(result));
+          },
+          [=](caf::error& error) mutable {
+            auto rpc = to_rpc_error(error);
+            self->state
+                .rejections[std::string{protocol::symbolic_name(rpc.code)}] +=
+                1;
+            done(std::nullopt);
+            promise.deliver(std::move(error));
+          });
   return promise;
 }
 
@@ -299,8 +291,8 @@ caf::result<std::string> destroy_session(self_pointer self,
 protocol::system_stats make_stats(const supervisor_state& st) {
   protocol::system_stats stats;
   stats.version = CORRAL_VERSION;
-  stats.uptime_s = std::chrono::duration<double>(clock_type::now() -
-                                                 st.started_at).count();
+  stats.uptime_s =
+      std::chrono::duration<double>(clock_type::now() - st.started_at).count();
   // TODO: report cgroups here once sessions get their own cgroup.
   stats.isolation = "rlimits";
   stats.sessions = st.sessions.size();
@@ -326,92 +318,90 @@ caf::behavior supervisor(self_pointer self,
   st.context = {settings, std::move(service), std::move(user)};
   st.settings = std::move(settings);
   self->set_down_handler(
-    [=](caf::down_msg& msg) { on_session_down(self, msg); });
+      [=](caf::down_msg& msg) { on_session_down(self, msg); });
   self->delayed_send(self,
                      std::chrono::milliseconds{st.settings->sweep_interval_ms},
                      sweep_atom::value);
   return {
-    [=](create_atom, protocol::session_options& options) {
-      return create_session(self, options);
-    },
-    [=](run_atom, protocol::exec_request& request) {
-      return run_command(self, request);
-    },
-    [=](destroy_atom, const std::string& id) {
-      return destroy_session(self, id);
-    },
-    [=](cancel_atom, const std::string& id) -> caf::result<std::string> {
-      auto found = self->state.sessions.find(id);
-      if (found == self->state.sessions.end())
-        return reject(self, error_code::session_not_found,
-                      "session \"" + id + "\" does not exist");
-      self->delegate(found->second.actor, cancel_atom::value);
-      return caf::delegated<std::string>{};
-    },
-    [=](list_atom) -> caf::result<std::vector<protocol::session_info>> {
-      auto promise =
-        self->make_response_promise<std::vector<protocol::session_info>>();
-      auto& sessions = self->state.sessions;
-      if (sessions.empty()) {
-        promise.deliver(std::vector<protocol::session_info>{});
+      [=](create_atom, protocol::session_options& options) {
+        return create_session(self, options);
+      },
+      [=](run_atom, protocol::exec_request& request) {
+        return run_command(self, request);
+      },
+      [=](destroy_atom, const std::string& id) {
+        return destroy_session(self, id);
+      },
+      [=](cancel_atom, const std::string& id) -> caf::result<std::string> {
+        auto found = self->state.sessions.find(id);
+        if (found == self->state.sessions.end())
+          return reject(self, error_code::session_not_found,
+                        "session \"" + id + "\" does not exist");
+        self->delegate(found->second.actor, cancel_atom::value);
+        return caf::delegated<std::string>{};
+      },
+      [=](list_atom) -> caf::result<std::vector<protocol::session_info>> {
+        auto promise =
+            self->make_response_promise<std::vector<protocol::session_info>>();
+        auto& sessions = self->state.sessions;
+        if (sessions.empty()) {
+          promise.deliver(std::vector<protocol::session_info>{});
+          return promise;
+        }
+        auto collected =
+            std::make_shared<std::vector<protocol::session_info>>();
+        auto pending = std::make_shared<std::size_t>(sessions.size());
+        auto complete = [=]() mutable {
+          if (--*pending > 0) return;
+          std::sort(collected->begin(), collected->end(),
+                    [](const auto& a, const auto& b) { return a.id < b.id; });
+          promise.deliver(std::move(*collected));
+        };
+        for (auto& [id, entry] : sessions)
+          self->request(entry.actor, std::chrono::seconds{5}, list_atom::value)
+              .then(
+                  [=](protocol::session_info& info) mutable {
+                    collected->push_back(std::move(info));
+                    complete();
+                  },
+                  [=](caf::error&) mutable { complete(); });
         return promise;
-      }
-      auto collected = std::make_shared<std::vector<protocol::session_info>>();
-      auto pending = std::make_shared<std::size_t>(sessions.size());
-      auto complete = [=]() mutable {
-        if (--*pending > 0)
-          return;
-        std::sort(collected->begin(), collected->end(),
-                  [](const auto& a, const auto& b) { return a.id < b.id; });
-        promise.deliver(std::move(*collected));
-      };
-      for (auto& [id, entry] : sessions)
-        self->request(entry.actor, std::chrono::seconds{5}, list_atom::value)
-          .then(
-            [=](protocol::session_info& info) mutable {
-              collected->push_back(std::move(info));
-              complete();
-            },
-            [=](caf::error&) mutable { complete(); });
-      return promise;
-    },
-    [=](stats_atom) { return make_stats(self->state); },
-    [=](conns_atom, std::uint64_t count) {
-      self->state.connections = count;
-    },
-    [=](snapshot_atom, session_snapshot& snapshot) {
-      auto found = self->state.sessions.find(snapshot.id);
-      if (found != self->state.sessions.end())
-        found->second.snapshot = std::move(snapshot);
-    },
-    [=](sweep_atom) {
-      for (auto& [id, entry] : self->state.sessions)
-        self->send(entry.actor, sweep_atom::value);
-      self->delayed_send(
-        self, std::chrono::milliseconds{self->state.settings->sweep_interval_ms},
-        sweep_atom::value);
-    },
-    [=](drain_atom) -> caf::result<caf::unit_t> {
-      auto& st = self->state;
-      auto promise = self->make_response_promise<caf::unit_t>();
-      st.drain_waiters.push_back(promise);
-      if (st.draining) {
-        kill_all_commands(self);
-      } else {
-        st.draining = true;
-        log::info("drain started running_commands={} drain_timeout_s={}",
-                  st.running, st.settings->drain_timeout_s);
-        self->delayed_send(self,
-                           std::chrono::seconds{st.settings->drain_timeout_s},
-                           shutdown_atom::value);
-      }
-      finish_drain_if_idle(self);
-      return promise;
-    },
-    [=](shutdown_atom) {
-      if (self->state.running > 0)
-        kill_all_commands(self);
-    },
+      },
+      [=](stats_atom) { return make_stats(self->state); },
+      [=](conns_atom, std::uint64_t count) { self->state.connections = count; },
+      [=](snapshot_atom, session_snapshot& snapshot) {
+        auto found = self->state.sessions.find(snapshot.id);
+        if (found != self->state.sessions.end())
+          found->second.snapshot = std::move(snapshot);
+      },
+      [=](sweep_atom) {
+        for (auto& [id, entry] : self->state.sessions)
+          self->send(entry.actor, sweep_atom::value);
+        self->delayed_send(
+            self,
+            std::chrono::milliseconds{self->state.settings->sweep_interval_ms},
+            sweep_atom::value);
+      },
+      [=](drain_atom) -> caf::result<caf::unit_t> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<caf::unit_t>();
+        st.drain_waiters.push_back(promise);
+        if (st.draining) {
+          kill_all_commands(self);
+        } else {
+          st.draining = true;
+          log::info("drain started running_commands={} drain_timeout_s={}",
+                    st.running, st.settings->drain_timeout_s);
+          self->delayed_send(self,
+                             std::chrono::seconds{st.settings->drain_timeout_s},
+                             shutdown_atom::value);
+        }
+        finish_drain_if_idle(self);
+        return promise;
+      },
+      [=](shutdown_atom) {
+        if (self->state.running > 0) kill_all_commands(self);
+      },
   };
 }
 

@@ -2,7 +2,6 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
-
 #include <memory>
 #include <optional>
 

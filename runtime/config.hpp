@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,7 +87,7 @@ std::vector<std::string> apply_config_json(const std::string& text,
 /// above max_timeout_s). Returns one message per problem.
 std::vector<std::string> validate(const config& values);
 
-/// Resolves `run_as` and turns the limits into what the launch uses.
+/// Maps the `limit_*` fields to the per-process limits of a launch.
 isolation::rlimit_values rlimits_of(const config& values);
 
 }  // namespace corral

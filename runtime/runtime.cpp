@@ -3,7 +3,6 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
-
 #include <chrono>
 
 #include "actors/atoms.hpp"
@@ -30,74 +29,66 @@ runtime::runtime(caf::actor_system& system,
   // nop
 }
 
-caf::expected<std::unique_ptr<runtime>> runtime::start(caf::actor_system& system,
-                                                       config settings) {
+caf::expected<std::unique_ptr<runtime>> runtime::start(
+    caf::actor_system& system, config settings) {
   std::optional<isolation::run_as_user> user;
   if (!settings.run_as.empty()) {
     std::string error;
     user = isolation::resolve_user(settings.run_as, error);
     if (!user)
-      return caf::make_error(caf::sec::invalid_argument,
-                             "run_as: " + error);
+      return caf::make_error(caf::sec::invalid_argument, "run_as: " + error);
   }
   auto shared = std::make_shared<const config>(std::move(settings));
   std::unique_ptr<runtime> result{new runtime(system, shared)};
   result->service_ = std::make_shared<isolation::process_service>();
-  result->supervisor_ = spawn_supervisor(system, shared, result->service_,
-                                         std::move(user));
+  result->supervisor_ =
+      spawn_supervisor(system, shared, result->service_, std::move(user));
   return result;
 }
 
-runtime::~runtime() {
-  stop();
-}
+runtime::~runtime() { stop(); }
 
 caf::expected<std::uint16_t> runtime::listen() {
   if (!server_)
-    server_ = system_.middleman().spawn_broker(server_actor, settings_,
-                                               supervisor_);
+    server_ =
+        system_.middleman().spawn_broker(server_actor, settings_, supervisor_);
   caf::scoped_actor self{system_};
   caf::expected<std::uint16_t> port{caf::sec::none};
   self->request(server_, caf::infinite, listen_atom::value)
-    .receive([&](std::uint16_t bound) { port = bound; },
-             [&](caf::error& error) { port = std::move(error); });
+      .receive([&](std::uint16_t bound) { port = bound; },
+               [&](caf::error& error) { port = std::move(error); });
   return port;
 }
 
 void runtime::drain() {
-  if (drained_)
-    return;
+  if (drained_) return;
   drained_ = true;
   caf::scoped_actor self{system_};
   self->request(supervisor_, caf::infinite, drain_atom::value)
-    .receive([] {},
-             [](caf::error& error) {
-               log::error("drain failed error=\"{}\"", caf::to_string(error));
-             });
-  if (!server_)
-    return;
+      .receive([] {},
+               [](caf::error& error) {
+                 log::error("drain failed error=\"{}\"", caf::to_string(error));
+               });
+  if (!server_) return;
   self->request(server_, close_timeout, close_atom::value)
-    .receive([] { log::info("drain: all connections closed"); },
-             [](caf::error&) {
-               log::warn("drain: connections still open after the close "
-                         "timeout; closing them without their last replies");
-             });
+      .receive([] { log::info("drain: all connections closed"); },
+               [](caf::error&) {
+                 log::warn(
+                     "drain: connections still open after the close "
+                     "timeout; closing them without their last replies");
+               });
 }
 
-void runtime::hurry() {
-  caf::anon_send(supervisor_, drain_atom::value);
-}
+void runtime::hurry() { caf::anon_send(supervisor_, drain_atom::value); }
 
 void runtime::stop() {
-  if (stopped_)
-    return;
+  if (stopped_) return;
   stopped_ = true;
   if (!drained_) {
     hurry();
     drain();
   }
-  if (server_)
-    caf::anon_send_exit(server_, caf::exit_reason::user_shutdown);
+  if (server_) caf::anon_send_exit(server_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
   server_ = nullptr;
   supervisor_ = nullptr;

@@ -3,7 +3,6 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
-
 #include <cstdint>
 #include <memory>
 
@@ -27,8 +26,8 @@ class runtime {
  public:
   /// Starts the runtime with `settings`, which must have passed
   /// `validate`. Fails when `run_as` names an unknown user.
-  static caf::expected<std::unique_ptr<runtime>>
-  start(caf::actor_system& system, config settings);
+  static caf::expected<std::unique_ptr<runtime>> start(
+      caf::actor_system& system, config settings);
 
   /// Stops the runtime as `stop` does.
   ~runtime();

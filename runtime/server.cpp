@@ -21,8 +21,7 @@ void report_connections(self_pointer self) {
   self->send(st.supervisor, conns_atom::value,
              static_cast<std::uint64_t>(st.connections.size()));
   if (st.closing && st.connections.empty()) {
-    for (auto& waiter : st.close_waiters)
-      waiter.deliver(caf::unit);
+    for (auto& waiter : st.close_waiters) waiter.deliver(caf::unit);
     st.close_waiters.clear();
   }
 }
@@ -34,11 +33,11 @@ void reject_connection(self_pointer self, caf::io::connection_handle handle) {
   log::warn("connection rejected peer={} connections={} max_connections={}",
             peer, st.connections.size(), st.settings->max_connections);
   protocol::rpc_error error{
-    protocol::error_code::connection_limit,
-    "the daemon already serves " + std::to_string(st.connections.size()) +
-      " connections, its limit (max_connections); retry later",
-    {{"max_connections",
-      static_cast<std::int64_t>(st.settings->max_connections)}}};
+      protocol::error_code::connection_limit,
+      "the daemon already serves " + std::to_string(st.connections.size()) +
+          " connections, its limit (max_connections); retry later",
+      {{"max_connections",
+        static_cast<std::int64_t>(st.settings->max_connections)}}};
   auto line = protocol::encode_error("null", error) + "\n";
   self->write(handle, line.size(), line.data());
   self->flush(handle);
@@ -58,49 +57,48 @@ caf::behavior server_actor(server_broker* self,
     report_connections(self);
   });
   return {
-    [=](listen_atom) -> caf::result<std::uint16_t> {
-      auto& st = self->state;
-      auto bound = self->add_tcp_doorman(st.settings->listen_port,
-                                         st.settings->listen_host.c_str(),
-                                         true);
-      if (!bound)
-        return bound.error();
-      st.acceptor = bound->first;
-      return bound->second;
-    },
-    [=](const caf::io::new_connection_msg& msg) {
-      auto& st = self->state;
-      if (st.closing) {
-        self->close(msg.handle);
-        return;
-      }
-      if (st.connections.size() >= st.settings->max_connections) {
-        reject_connection(self, msg.handle);
-        return;
-      }
-      auto connection = self->fork(connection_actor, msg.handle,
-                                   st.supervisor, st.settings);
-      // Linked, so that stopping the server also stops its connections.
-      self->monitor(connection);
-      self->link_to(connection);
-      st.connections.insert(connection.address());
-      report_connections(self);
-    },
-    [=](const caf::io::acceptor_closed_msg&) {
-      log::error("listening socket closed unexpectedly; no new clients can "
-                 "connect");
-    },
-    [=](close_atom) -> caf::result<caf::unit_t> {
-      auto& st = self->state;
-      st.closing = true;
-      self->close(st.acceptor);
-      auto promise = self->make_response_promise<caf::unit_t>();
-      st.close_waiters.push_back(promise);
-      for (auto& address : st.connections)
-        self->send(caf::actor_cast<caf::actor>(address), close_atom::value);
-      report_connections(self);
-      return promise;
-    },
+      [=](listen_atom) -> caf::result<std::uint16_t> {
+        auto& st = self->state;
+        auto bound = self->add_tcp_doorman(
+            st.settings->listen_port, st.settings->listen_host.c_str(), true);
+        if (!bound) return bound.error();
+        st.acceptor = bound->first;
+        return bound->second;
+      },
+      [=](const caf::io::new_connection_msg& msg) {
+        auto& st = self->state;
+        if (st.closing) {
+          self->close(msg.handle);
+          return;
+        }
+        if (st.connections.size() >= st.settings->max_connections) {
+          reject_connection(self, msg.handle);
+          return;
+        }
+        auto connection = self->fork(connection_actor, msg.handle,
+                                     st.supervisor, st.settings);
+        // Linked, so that stopping the server also stops its connections.
+        self->monitor(connection);
+        self->link_to(connection);
+        st.connections.insert(connection.address());
+        report_connections(self);
+      },
+      [=](const caf::io::acceptor_closed_msg&) {
+        log::error(
+            "listening socket closed unexpectedly; no new clients can "
+            "connect");
+      },
+      [=](close_atom) -> caf::result<caf::unit_t> {
+        auto& st = self->state;
+        st.closing = true;
+        self->close(st.acceptor);
+        auto promise = self->make_response_promise<caf::unit_t>();
+        st.close_waiters.push_back(promise);
+        for (auto& address : st.connections)
+          self->send(caf::actor_cast<caf::actor>(address), close_atom::value);
+        report_connections(self);
+        return promise;
+      },
   };
 }
 

@@ -2,7 +2,6 @@
 
 #include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <set>

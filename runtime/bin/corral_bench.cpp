@@ -2,7 +2,7 @@
 // run, and prints the results as a Markdown table.
 //
 // It starts its own corrald on 127.0.0.1 with an ephemeral port (so it
-// knows the daemon's pid for the memory reading), then measures:
+// has the daemon's pid for the memory reading), then measures:
 // - system.ping round trip on one connection, and throughput on 1 and 16;
 // - exec.run of `true` through `/bin/sh -c` against posix_spawn of the
 //   same shell command by this program;
@@ -12,8 +12,6 @@
 //
 // Usage: corral-bench [--corrald PATH] [--quick]
 
-#include <boost/json.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -22,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -49,22 +48,20 @@ struct sample_stats {
 
 sample_stats summarize(std::vector<double> samples) {
   sample_stats stats;
-  if (samples.empty())
-    return stats;
+  if (samples.empty()) return stats;
   std::sort(samples.begin(), samples.end());
   double total = 0;
-  for (auto x : samples)
-    total += x;
+  for (auto x : samples) total += x;
   stats.mean_us = total / samples.size();
   stats.p50_us = samples[samples.size() / 2];
-  stats.p99_us = samples[std::min(samples.size() - 1,
-                                  samples.size() * 99 / 100)];
+  stats.p99_us =
+      samples[std::min(samples.size() - 1, samples.size() * 99 / 100)];
   return stats;
 }
 
 double micros_since(bench_clock::time_point start) {
   return std::chrono::duration<double, std::micro>(bench_clock::now() - start)
-    .count();
+      .count();
 }
 
 // The daemon under test, with its log sent to a file.
@@ -74,12 +71,12 @@ class daemon_process {
     ready_ = directory + "/ready";
     auto log = directory + "/corrald.log";
     std::vector<std::string> args = {
-      path, "--listen", "127.0.0.1:0", "--ready-file", ready_,
-      "--max-sessions", "1100", "--max-commands", "64",
-      "--max-connections", "64", "--log-level", "warn"};
+        path,   "--listen",          "127.0.0.1:0", "--ready-file",
+        ready_, "--max-sessions",    "1100",        "--max-commands",
+        "64",   "--max-connections", "64",          "--log-level",
+        "warn"};
     std::vector<char*> argv;
-    for (auto& arg : args)
-      argv.push_back(arg.data());
+    for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -93,7 +90,7 @@ class daemon_process {
       std::string address;
       if (in >> address)
         port_ = static_cast<std::uint16_t>(
-          std::stoi(address.substr(address.rfind(':') + 1)));
+            std::stoi(address.substr(address.rfind(':') + 1)));
       else
         std::this_thread::sleep_for(std::chrono::milliseconds{10});
     }
@@ -107,16 +104,14 @@ class daemon_process {
   }
 
   corral::client connect() const {
-    return corral::client::connect("127.0.0.1", port_,
-                                   std::chrono::seconds{5});
+    return corral::client::connect("127.0.0.1", port_, std::chrono::seconds{5});
   }
 
   long rss_kb() const {
     std::ifstream status{"/proc/" + std::to_string(pid_) + "/status"};
     std::string line;
     while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0)
-        return std::stol(line.substr(6));
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
     return -1;
   }
 
@@ -144,8 +139,8 @@ std::string create_session(corral::client& client) {
 }
 
 void run_true(corral::client& client, const std::string& session) {
-  auto reply = client.call("exec.run", {{"session", session},
-                                        {"command", "true"}});
+  auto reply =
+      client.call("exec.run", {{"session", session}, {"command", "true"}});
   if (!reply.as_object().contains("result"))
     throw std::runtime_error("exec.run failed: " + json::serialize(reply));
 }
@@ -156,10 +151,8 @@ template <class Work>
 double parallel_seconds(int threads, Work work) {
   std::vector<std::thread> pool;
   auto start = bench_clock::now();
-  for (int i = 0; i < threads; ++i)
-    pool.emplace_back([&, i] { work(i); });
-  for (auto& thread : pool)
-    thread.join();
+  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { work(i); });
+  for (auto& thread : pool) thread.join();
   return micros_since(start) / 1e6;
 }
 
@@ -201,8 +194,8 @@ int main(int argc, char** argv) {
     // By default the corrald built next to this program.
     std::string self = argv[0];
     auto slash = self.rfind('/');
-    corrald = (slash == std::string::npos ? "." : self.substr(0, slash)) +
-              "/corrald";
+    corrald =
+        (slash == std::string::npos ? "." : self.substr(0, slash)) + "/corrald";
   }
   char pattern[] = "/tmp/corral-bench-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) {
@@ -233,20 +226,19 @@ int main(int argc, char** argv) {
     print_row("system.ping round trip, p50 / p99",
               format(ping.p50_us, "us") + " / " + format(ping.p99_us, "us"),
               "-", "-");
-    double one = pings / (ping.mean_us * pings / 1e6);
-    print_row("system.ping throughput, 1 connection", format(one, "req/s"),
-              "-", "-");
+    double single_rate = pings / (ping.mean_us * pings / 1e6);
+    print_row("system.ping throughput, 1 connection",
+              format(single_rate, "req/s"), "-", "-");
 
     // Ping throughput, 16 connections.
     auto seconds = parallel_seconds(16, [&](int) {
       auto own = daemon.connect();
-      for (int i = 0; i < pings / 4; ++i)
-        own.call("system.ping");
+      for (int i = 0; i < pings / 4; ++i) own.call("system.ping");
     });
     print_row("system.ping throughput, 16 connections",
               format(16.0 * (pings / 4) / seconds, "req/s"),
-              format(one, "req/s (1 connection)"),
-              format_ratio(16.0 * (pings / 4) / seconds / one));
+              format(single_rate, "req/s (1 connection)"),
+              format_ratio(16.0 * (pings / 4) / seconds / single_rate));
 
     // exec.run of `true` against a direct spawn.
     auto session = create_session(client);
@@ -275,13 +267,11 @@ int main(int argc, char** argv) {
     auto corral_seconds = parallel_seconds(16, [&](int) {
       auto own = daemon.connect();
       auto own_session = create_session(own);
-      for (int i = 0; i < per_thread; ++i)
-        run_true(own, own_session);
+      for (int i = 0; i < per_thread; ++i) run_true(own, own_session);
       own.call("session.destroy", {{"session", own_session}});
     });
     auto direct_seconds = parallel_seconds(16, [&](int) {
-      for (int i = 0; i < per_thread; ++i)
-        spawn_directly();
+      for (int i = 0; i < per_thread; ++i) spawn_directly();
     });
     double corral_rate = 16.0 * per_thread / corral_seconds;
     double direct_rate = 16.0 * per_thread / direct_seconds;
@@ -292,8 +282,7 @@ int main(int argc, char** argv) {
 
     // Memory with idle sessions.
     auto before = daemon.rss_kb();
-    for (int i = 0; i < idle_sessions; ++i)
-      create_session(client);
+    for (int i = 0; i < idle_sessions; ++i) create_session(client);
     auto after = daemon.rss_kb();
     print_row("daemon RSS with 1,000 idle sessions",
               format(after / 1024.0, "MiB"),

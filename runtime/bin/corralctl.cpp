@@ -3,6 +3,7 @@
 // text, or as raw JSON with --json. exec and run exit with the command's
 // own status, and exit status 125 means that corralctl itself failed.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,7 +13,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -354,27 +354,29 @@ json::object parse_env(const command_line& parsed) {
   return env;
 }
 
+// Returns the bytes of `path`, or of corralctl's own stdin for "-".
 std::string read_stdin_file(const std::string& path) {
-  std::ostringstream content;
-  if (path == "-") {
-    char buffer[65536];
-    while (true) {
-      auto got = ::read(STDIN_FILENO, buffer, sizeof buffer);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0)
-        throw std::runtime_error(std::string{"cannot read stdin: "} +
-                                 std::strerror(errno));
-      if (got == 0) break;
-      content.write(buffer, got);
-    }
-    return content.str();
+  bool own_stdin = path == "-";
+  int fd =
+      own_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  auto fail = [&](int error) {
+    if (!own_stdin && fd >= 0) ::close(fd);
+    return std::runtime_error("cannot read --stdin-file \"" + path +
+                              "\": " + std::strerror(error));
+  };
+  if (fd < 0) throw fail(errno);
+
+  std::string content;
+  char buffer[65536];
+  while (true) {
+    auto got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw fail(errno);
+    if (got == 0) break;
+    content.append(buffer, static_cast<std::size_t>(got));
   }
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw std::runtime_error("cannot read --stdin-file \"" + path +
-                             "\": " + std::strerror(errno));
-  content << in.rdbuf();
-  return content.str();
+  if (!own_stdin) ::close(fd);
+  return content;
 }
 
 po::options_description cwd_and_env_options() {

@@ -2,14 +2,13 @@
 // optional JSON file, serves line-delimited JSON-RPC on TCP, and drains on
 // SIGTERM or SIGINT: a second signal kills running commands at once.
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/io/middleman.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,8 +30,7 @@ bool write_ready_file(const std::string& path, const std::string& address) {
   {
     std::ofstream out{temporary, std::ios::trunc};
     out << address << '\n';
-    if (!out.flush())
-      return false;
+    if (!out.flush()) return false;
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
@@ -53,24 +51,26 @@ sigset_t termination_signals() {
 
 int wait_for_signal(const sigset_t& signals) {
   int signal = 0;
+  // sigwait(3) fails only for an invalid set, which this one is not.
   while (sigwait(&signals, &signal) != 0) {
-    // sigwait only fails for an invalid set; keep waiting regardless.
   }
   return signal;
 }
 
-void log_settings(const corral::config& c) {
+void log_settings(const corral::config& settings) {
   corral::log::info(
-    "settings max_sessions={} max_commands={} max_connections={} "
-    "default_timeout_s={} max_timeout_s={} max_output_bytes={} "
-    "max_stdin_bytes={} max_request_bytes={} shell={} run_as={} "
-    "limit_cpu_sec={} limit_memory_bytes={} limit_nproc={} limit_nofile={} "
-    "drain_timeout_s={}",
-    c.max_sessions, c.max_commands, c.max_connections, c.default_timeout_s,
-    c.max_timeout_s, c.max_output_bytes, c.max_stdin_bytes,
-    c.request_line_cap(), c.shell, c.run_as.empty() ? "-" : c.run_as,
-    c.limit_cpu_sec, c.limit_memory_bytes, c.limit_nproc, c.limit_nofile,
-    c.drain_timeout_s);
+      "settings max_sessions={} max_commands={} max_connections={} "
+      "default_timeout_s={} max_timeout_s={} max_output_bytes={} "
+      "max_stdin_bytes={} max_request_bytes={} shell={} run_as={} "
+      "limit_cpu_sec={} limit_memory_bytes={} limit_nproc={} limit_nofile={} "
+      "drain_timeout_s={}",
+      settings.max_sessions, settings.max_commands, settings.max_connections,
+      settings.default_timeout_s, settings.max_timeout_s,
+      settings.max_output_bytes, settings.max_stdin_bytes,
+      settings.request_line_cap(), settings.shell,
+      settings.run_as.empty() ? "-" : settings.run_as, settings.limit_cpu_sec,
+      settings.limit_memory_bytes, settings.limit_nproc, settings.limit_nofile,
+      settings.drain_timeout_s);
 }
 
 }  // namespace
@@ -111,10 +111,10 @@ int main(int argc, char** argv) {
   auto& runtime = **started;
   auto port = runtime.listen();
   if (!port) {
-    corral::log::error("cannot listen on {}: {}",
-                       format_address(settings.listen_host,
-                                      settings.listen_port),
-                       system.render(port.error()));
+    corral::log::error(
+        "cannot listen on {}: {}",
+        format_address(settings.listen_host, settings.listen_port),
+        system.render(port.error()));
     return 1;
   }
   auto address = format_address(settings.listen_host, *port);
@@ -130,9 +130,10 @@ int main(int argc, char** argv) {
   }
 
   auto first = wait_for_signal(signals);
-  corral::log::info("received {}; draining (a second signal kills running "
-                    "commands at once)",
-                    strsignal(first));
+  corral::log::info(
+      "received {}; draining (a second signal kills running "
+      "commands at once)",
+      strsignal(first));
   std::atomic<bool> drained{false};
   std::thread second_signal{[&] {
     timespec poll_interval{0, 200 * 1000 * 1000};
@@ -147,8 +148,7 @@ int main(int argc, char** argv) {
   drained = true;
   second_signal.join();
   runtime.stop();
-  if (!settings.ready_file.empty())
-    ::unlink(settings.ready_file.c_str());
+  if (!settings.ready_file.empty()) ::unlink(settings.ready_file.c_str());
   corral::log::info("corrald stopped");
   return 0;
 }

@@ -1,9 +1,8 @@
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <sys/types.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>

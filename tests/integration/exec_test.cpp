@@ -1,11 +1,10 @@
 // exec.run against a real corrald: output, exit status, session state,
 // stdin, encodings, timeouts and caps.
 
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -35,7 +34,8 @@ BOOST_AUTO_TEST_CASE(runs_command_and_reports_exit) {
   auto client = corrald.connect();
   auto session = create_session(client);
 
-  auto result = result_of(run(client, session, "echo out; echo err >&2; exit 3"));
+  auto result =
+      result_of(run(client, session, "echo out; echo err >&2; exit 3"));
   BOOST_TEST(text(result, "stdout") == "out\n");
   BOOST_TEST(text(result, "stderr") == "err\n");
   BOOST_TEST(number(result, "exit_code") == 3);
@@ -66,9 +66,9 @@ BOOST_AUTO_TEST_CASE(request_env_and_cwd_do_not_persist) {
   auto client = corrald.connect();
   auto session = create_session(client, {{"env", {{"KEEP", "session"}}}});
 
-  auto result = result_of(run(client, session, "pwd; echo $KEEP $ONCE",
-                              {{"cwd", "/usr"},
-                               {"env", {{"ONCE", "1"}, {"KEEP", "request"}}}}));
+  auto result = result_of(
+      run(client, session, "pwd; echo $KEEP $ONCE",
+          {{"cwd", "/usr"}, {"env", {{"ONCE", "1"}, {"KEEP", "request"}}}}));
   BOOST_TEST(text(result, "stdout") == "/usr\nrequest 1\n");
 
   result = result_of(run(client, session, "pwd; echo $KEEP ${ONCE-none}"));
@@ -91,8 +91,9 @@ BOOST_AUTO_TEST_CASE(argv_runs_without_shell) {
   auto client = corrald.connect();
   auto session = create_session(client);
 
-  auto reply = client.call("exec.run", {{"session", session},
-                                        {"argv", {"printf", "%s|", "a b", "$HOME"}}});
+  auto reply = client.call(
+      "exec.run",
+      {{"session", session}, {"argv", {"printf", "%s|", "a b", "$HOME"}}});
   BOOST_TEST(text(result_of(reply), "stdout") == "a b|$HOME|");
 }
 
@@ -101,8 +102,8 @@ BOOST_AUTO_TEST_CASE(environment_is_clean) {
   auto client = corrald.connect();
   auto session = create_session(client, {{"env", {{"MINE", "x"}}}});
 
-  auto reply = client.call("exec.run", {{"session", session},
-                                        {"argv", {"env"}}});
+  auto reply =
+      client.call("exec.run", {{"session", session}, {"argv", {"env"}}});
   auto out = text(result_of(reply), "stdout");
   BOOST_TEST(out.find("PATH=") != std::string::npos);
   BOOST_TEST(out.find("HOME=") != std::string::npos);
@@ -118,8 +119,8 @@ BOOST_AUTO_TEST_CASE(no_daemon_descriptor_leaks) {
   auto session = create_session(client);
 
   // ls opens the directory it lists, which is descriptor 3.
-  auto reply = client.call("exec.run", {{"session", session},
-                                        {"argv", {"ls", "/proc/self/fd"}}});
+  auto reply = client.call(
+      "exec.run", {{"session", session}, {"argv", {"ls", "/proc/self/fd"}}});
   BOOST_TEST(text(result_of(reply), "stdout") == "0\n1\n2\n3\n");
 }
 
@@ -129,7 +130,7 @@ BOOST_AUTO_TEST_CASE(signal_state_is_default) {
   auto session = create_session(client);
 
   auto result = result_of(
-    run(client, session, "grep -E '^Sig(Blk|Ign)' /proc/self/status"));
+      run(client, session, "grep -E '^Sig(Blk|Ign)' /proc/self/status"));
   BOOST_TEST(text(result, "stdout") ==
              "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
@@ -144,7 +145,7 @@ BOOST_AUTO_TEST_CASE(stdin_text_and_base64) {
 
   result = result_of(run(client, session, "od -An -tx1",
                          {{"stdin_base64", corral::protocol::base64_encode(
-                                             std::string{"\x00\xff", 2})}}));
+                                               std::string{"\x00\xff", 2})}}));
   BOOST_TEST(text(result, "stdout") == " 00 ff\n");
 }
 
@@ -153,8 +154,8 @@ BOOST_AUTO_TEST_CASE(command_that_ignores_stdin) {
   auto client = corrald.connect();
   auto session = create_session(client);
 
-  auto result = result_of(run(client, session, "true",
-                              {{"stdin", std::string(512 * 1024, 'x')}}));
+  auto result = result_of(
+      run(client, session, "true", {{"stdin", std::string(512 * 1024, 'x')}}));
   BOOST_TEST(text(result, "reason") == "exited");
   BOOST_TEST(number(result, "exit_code") == 0);
 }
@@ -178,13 +179,17 @@ BOOST_AUTO_TEST_CASE(binary_output_stays_valid_json) {
 
   auto result = result_of(run(client, session, "printf 'a\\377\\376b'"));
   BOOST_TEST(result.at("stdout_lossy").as_bool());
-  BOOST_TEST(text(result, "stdout") == "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+  BOOST_TEST(text(result, "stdout") ==
+             "a\xEF\xBF\xBD\xEF\xBF\xBD"
+             "b");
 
   result = result_of(run(client, session, "printf 'a\\377\\376b'",
                          {{"output_encoding", "base64"}}));
   std::string decoded;
   BOOST_TEST(corral::protocol::base64_decode(text(result, "stdout"), decoded));
-  BOOST_TEST(decoded == "a\xff\xfe" "b");
+  BOOST_TEST(decoded ==
+             "a\xff\xfe"
+             "b");
 }
 
 BOOST_AUTO_TEST_CASE(large_output_capped_without_blocking) {
@@ -208,8 +213,8 @@ BOOST_AUTO_TEST_CASE(background_child_does_not_hold_result) {
   auto begin = std::chrono::steady_clock::now();
   auto result = result_of(run(client, session, "sleep 30 & echo $!"));
   auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::steady_clock::now() - begin)
-                     .count();
+                       std::chrono::steady_clock::now() - begin)
+                       .count();
   BOOST_TEST(elapsed_s < 10);
   auto sleeper = std::stoi(text(result, "stdout"));
   BOOST_TEST(process_alive(sleeper));
@@ -226,10 +231,10 @@ BOOST_AUTO_TEST_CASE(timeout_kills_grandchildren_ignoring_sigterm) {
   auto session = create_session(client);
 
   auto result = result_of(run(
-    client, session,
-    "sh -c 'trap \"\" TERM; sleep 30' & sh -c 'trap \"\" TERM; sleep 30' & "
-    "wait",
-    {{"timeout_s", 1}}));
+      client, session,
+      "sh -c 'trap \"\" TERM; sleep 30' & sh -c 'trap \"\" TERM; sleep 30' & "
+      "wait",
+      {{"timeout_s", 1}}));
   BOOST_TEST(text(result, "reason") == "timeout");
   BOOST_TEST(result.at("exit_code").is_null());
   BOOST_TEST(text(result, "signal") == "SIGTERM");
@@ -264,8 +269,8 @@ BOOST_AUTO_TEST_CASE(missing_program_is_spawn_failure) {
   auto client = corrald.connect();
   auto session = create_session(client);
 
-  auto reply = client.call("exec.run", {{"session", session},
-                                        {"argv", {"/no/such/program"}}});
+  auto reply = client.call(
+      "exec.run", {{"session", session}, {"argv", {"/no/such/program"}}});
   BOOST_TEST(error_name(reply) == "SPAWN_FAILED");
   auto result = result_of(run(client, session, "echo still usable"));
   BOOST_TEST(text(result, "stdout") == "still usable\n");

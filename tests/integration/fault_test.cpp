@@ -1,11 +1,10 @@
 // Runaway commands against a real corrald. Each case checks afterwards that
-// the daemon still answers and that another session still runs commands.
-
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
+// the daemon still responds and that another session still runs commands.
 
 #include <pwd.h>
 
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 #include <string>
 #include <thread>
 
@@ -24,7 +23,7 @@ std::int64_t number(const json::object& result, const char* key) {
   return result.at(key).to_number<std::int64_t>();
 }
 
-// The daemon answers and a fresh session runs a command.
+// The daemon responds and a fresh session runs a command.
 void check_daemon_healthy(const daemon_process& corrald) {
   auto client = corrald.connect();
   auto pong = result_of(client.call("system.ping"));
@@ -44,8 +43,8 @@ BOOST_AUTO_TEST_CASE(cpu_spin_stopped_by_rlimit_cpu) {
   auto client = corrald.connect();
   auto session = create_session(client, {{"limits", {{"cpu_sec", 1}}}});
 
-  auto result = result_of(run(client, session, "while :; do :; done",
-                              {{"timeout_s", 30}}));
+  auto result = result_of(
+      run(client, session, "while :; do :; done", {{"timeout_s", 30}}));
   BOOST_TEST(text(result, "reason") == "cpu_limit");
   BOOST_TEST(text(result, "signal") == "SIGXCPU");
   check_daemon_healthy(corrald);
@@ -55,7 +54,7 @@ BOOST_AUTO_TEST_CASE(allocation_past_rlimit_as_fails_inside) {
   daemon_process corrald;
   auto client = corrald.connect();
   auto session = create_session(
-    client, {{"limits", {{"memory_bytes", 256ll * 1024 * 1024}}}});
+      client, {{"limits", {{"memory_bytes", 256ll * 1024 * 1024}}}});
 
   auto helper = program_path("CORRAL_TEST_HELPER");
   auto result = result_of(run(client, session, helper + " alloc 512"));

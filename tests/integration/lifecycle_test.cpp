@@ -1,13 +1,12 @@
 // Start-up and shutdown of a real corrald: the drain on SIGTERM, the kill on
 // a second signal, and configuration errors.
 
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,7 +24,8 @@ std::string text(const json::object& result, const char* key) {
 
 // Starts `command` on a new connection of its own and returns it, so the
 // reply can be read after the daemon was signalled.
-corral::client start_command(const daemon_process& corrald, const std::string& command) {
+corral::client start_command(const daemon_process& corrald,
+                             const std::string& command) {
   auto client = corrald.connect();
   auto session = create_session(client);
   client.send_line(R"({"id":"cmd","method":"exec.run","params":{"session":")" +

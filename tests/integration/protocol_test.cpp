@@ -1,12 +1,11 @@
 // The wire protocol against a real corrald: bad input of every kind,
 // concurrency on one connection, batches, disconnects and many clients.
 
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -41,17 +40,17 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_errors_and_connection_survives) {
     const char* error;
   };
   const bad_case cases[] = {
-    {"{not json", "PARSE_ERROR"},
-    {"42", "INVALID_REQUEST"},
-    {R"({"id":1})", "INVALID_REQUEST"},
-    {R"({"id":1,"method":7})", "INVALID_REQUEST"},
-    {R"({"id":1,"method":"no.such"})", "METHOD_NOT_FOUND"},
-    {R"({"id":1,"method":"exec.run","params":{"session":5,"command":"x"}})",
-     "INVALID_PARAMS"},
-    {R"({"id":1,"method":"exec.run","params":{"session":"s-404","command":"x"}})",
-     "SESSION_NOT_FOUND"},
-    {R"({"id":1,"method":"session.create","params":{"cwd":"/no/such/dir"}})",
-     "INVALID_PARAMS"},
+      {"{not json", "PARSE_ERROR"},
+      {"42", "INVALID_REQUEST"},
+      {R"({"id":1})", "INVALID_REQUEST"},
+      {R"({"id":1,"method":7})", "INVALID_REQUEST"},
+      {R"({"id":1,"method":"no.such"})", "METHOD_NOT_FOUND"},
+      {R"({"id":1,"method":"exec.run","params":{"session":5,"command":"x"}})",
+       "INVALID_PARAMS"},
+      {R"({"id":1,"method":"exec.run","params":{"session":"s-404","command":"x"}})",
+       "SESSION_NOT_FOUND"},
+      {R"({"id":1,"method":"session.create","params":{"cwd":"/no/such/dir"}})",
+       "INVALID_PARAMS"},
   };
   for (const auto& bad : cases) {
     BOOST_TEST_CONTEXT("request " << bad.line) {
@@ -105,7 +104,7 @@ BOOST_AUTO_TEST_CASE(batch_and_notification) {
   BOOST_REQUIRE(reply.is_array());
   BOOST_TEST(reply.as_array().size() == 3u);
 
-  // A notification alone gets no reply: the next line answers the ping.
+  // A notification alone gets no reply: the next reply is the ping's.
   client.send_line(R"({"method":"system.ping"})");
   client.send_line(R"({"id":"after","method":"system.ping"})");
   BOOST_TEST(next_reply(client).as_object().at("id").as_string() == "after");
@@ -148,22 +147,20 @@ BOOST_AUTO_TEST_CASE(fifty_concurrent_clients) {
       try {
         auto client = corrald.connect();
         auto reply = client.call("session.create");
-        auto session = std::string{
-          reply.at("result").at("session").as_string()};
-        reply = client.call("exec.run",
-                            {{"session", session},
-                             {"command", "echo " + std::to_string(i)}});
+        auto session =
+            std::string{reply.at("result").at("session").as_string()};
+        reply = client.call(
+            "exec.run",
+            {{"session", session}, {"command", "echo " + std::to_string(i)}});
         auto out = reply.at("result").at("stdout").as_string();
         client.call("session.destroy", {{"session", session}});
-        if (out == std::to_string(i) + "\n")
-          ++succeeded;
+        if (out == std::to_string(i) + "\n") ++succeeded;
       } catch (const std::exception&) {
         // Counted as a failure below.
       }
     });
   }
-  for (auto& thread : threads)
-    thread.join();
+  for (auto& thread : threads) thread.join();
   BOOST_TEST(succeeded.load() == clients);
 }
 
