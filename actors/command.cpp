@@ -26,7 +26,8 @@ double milliseconds_between(std::chrono::steady_clock::time_point from,
 // SIGTERM.
 void terminate_group(self_pointer self) {
   auto& st = self->state;
-  if (st.pid == 0 || st.finished) return;
+  if (st.pid == 0 || st.finished)
+    return;
   isolation::signal_process_group(st.pid, SIGTERM);
   self->delayed_send(self, st.plan.kill_grace, escalate_atom::value);
 }
@@ -64,7 +65,8 @@ command_outcome make_outcome(const command_state& st,
                                     st.plan.spec.limits.cpu_sec, cpu_sec);
   result.reason = std::string{isolation::to_string(reason)};
   result.exit_code = status.exit_code;
-  if (status.signal != 0) result.signal = isolation::signal_name(status.signal);
+  if (status.signal != 0)
+    result.signal = isolation::signal_name(status.signal);
   return outcome;
 }
 
@@ -140,7 +142,8 @@ caf::behavior command_actor(caf::stateful_actor<command_state>* self,
       },
       [=](timeout_atom) {
         auto& st = self->state;
-        if (st.finished) return;
+        if (st.finished)
+          return;
         log::info("command timed out session={} pid={} timeout_s={}",
                   st.plan.session_id, st.pid, st.plan.timeout.count());
         st.cause.timed_out = true;
@@ -153,15 +156,18 @@ caf::behavior command_actor(caf::stateful_actor<command_state>* self,
       },
       [=](cancel_atom) {
         auto& st = self->state;
-        if (st.finished || st.cause.cancelled) return;
+        if (st.finished || st.cause.cancelled)
+          return;
         st.cause.cancelled = true;
         terminate_group(self);
       },
       [=](shutdown_atom) {
         auto& st = self->state;
-        if (st.finished) return;
+        if (st.finished)
+          return;
         st.cause.shutdown = true;
-        if (st.pid != 0) isolation::signal_process_group(st.pid, SIGKILL);
+        if (st.pid != 0)
+          isolation::signal_process_group(st.pid, SIGKILL);
       },
   };
 }

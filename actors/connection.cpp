@@ -74,14 +74,18 @@ void resume_reading_if_possible(self_pointer self) {
 void deliver(self_pointer self, const reply_slot& slot, std::string reply) {
   auto& st = self->state;
   if (!slot.batch) {
-    if (!slot.notification) write_line(self, reply);
+    if (!slot.notification)
+      write_line(self, reply);
     return;
   }
   auto found = st.batches.find(*slot.batch);
-  if (found == st.batches.end()) return;
+  if (found == st.batches.end())
+    return;
   auto& batch = found->second;
-  if (!slot.notification) batch.replies.push_back(std::move(reply));
-  if (--batch.outstanding > 0) return;
+  if (!slot.notification)
+    batch.replies.push_back(std::move(reply));
+  if (--batch.outstanding > 0)
+    return;
   // A batch of notifications only gets no reply at all.
   if (!batch.replies.empty())
     write_line(self, protocol::encode_batch(batch.replies));
@@ -165,7 +169,8 @@ void dispatch(self_pointer self, const protocol::call& call,
         list_atom::value);
   } else if (method == "session.create") {
     auto decoded = protocol::decode_session_create(call.params);
-    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
+    if (auto error = error_of(decoded))
+      return reject(self, call, slot, *error);
     forward<protocol::session_info>(
         self, call, slot,
         [](protocol::session_info& x) {
@@ -175,7 +180,8 @@ void dispatch(self_pointer self, const protocol::call& call,
         std::move(std::get<protocol::session_options>(decoded)));
   } else if (method == "session.destroy" || method == "exec.cancel") {
     auto decoded = protocol::decode_session_id(call.params);
-    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
+    if (auto error = error_of(decoded))
+      return reject(self, call, slot, *error);
     auto id = std::move(std::get<std::string>(decoded));
     if (method == "session.destroy")
       forward<std::string>(self, call, slot, as_flag("destroyed"),
@@ -186,7 +192,8 @@ void dispatch(self_pointer self, const protocol::call& call,
   } else if (method == "exec.run") {
     auto decoded =
         protocol::decode_exec_run(call.params, st.settings->max_stdin_bytes);
-    if (auto error = error_of(decoded)) return reject(self, call, slot, *error);
+    if (auto error = error_of(decoded))
+      return reject(self, call, slot, *error);
     forward<protocol::exec_result>(
         self, call, slot,
         [](protocol::exec_result& x) {
@@ -272,30 +279,30 @@ caf::behavior connection_actor(connection_broker* self,
   log::info("connection opened peer={}", st.peer);
   return {
       [=](caf::io::new_data_msg& msg) {
-      if (!self->state.closed)
-        handle_data(self, msg);
-    },
+        if (!self->state.closed)
+          handle_data(self, msg);
+      },
       [=](const caf::io::data_transferred_msg& msg) {
         auto& st = self->state;
         st.queued_bytes -= std::min(st.queued_bytes, msg.written);
         close_if_idle(self);
       },
       [=](const caf::io::connection_closed_msg&) {
-      auto& st = self->state;
-      if (st.closed)
-        return;
-      st.closed = true;
-      log::info("connection closed by client peer={} requests_in_flight={}",
-                st.peer, st.in_flight);
-      // Commands keep running; their results are logged and dropped.
-      self->quit();
-    },
-    [=](hangup_atom) {
-      // A graceful close still sends what was written before it.
-      self->close(self->state.handle);
-      self->quit();
-    },
-    [=](close_atom) {
+        auto& st = self->state;
+        if (st.closed)
+          return;
+        st.closed = true;
+        log::info("connection closed by client peer={} requests_in_flight={}",
+                  st.peer, st.in_flight);
+        // Commands keep running; their results are logged and dropped.
+        self->quit();
+      },
+      [=](hangup_atom) {
+        // A graceful close still sends what was written before it.
+        self->close(self->state.handle);
+        self->quit();
+      },
+      [=](close_atom) {
         self->state.closing = true;
         close_if_idle(self);
       },

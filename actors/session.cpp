@@ -45,7 +45,8 @@ void kill_groups(self_pointer self) {
 std::vector<std::string> to_entries(const protocol::environment& env) {
   std::vector<std::string> entries;
   entries.reserve(env.size());
-  for (const auto& [name, value] : env) entries.push_back(name + "=" + value);
+  for (const auto& [name, value] : env)
+    entries.push_back(name + "=" + value);
   return entries;
 }
 
@@ -73,10 +74,12 @@ command_plan make_plan(const session_state& st,
     spec.argv = request.argv;
   }
   auto env = st.snapshot.env;
-  for (const auto& [name, value] : request.env) env[name] = value;
+  for (const auto& [name, value] : request.env)
+    env[name] = value;
   spec.env = to_entries(env);
   spec.cwd = request.cwd.value_or(st.snapshot.cwd);
-  if (request.has_stdin) spec.stdin_data = request.stdin_data;
+  if (request.has_stdin)
+    spec.stdin_data = request.stdin_data;
   spec.limits.cpu_sec = limits.cpu_sec.value_or(0);
   spec.limits.address_space_bytes = limits.memory_bytes.value_or(0);
   spec.limits.nproc = limits.nproc.value_or(0);
@@ -95,10 +98,12 @@ command_plan make_plan(const session_state& st,
 void apply_shell_state(session_snapshot& snapshot,
                        const protocol::exec_request& request,
                        shell_state shell) {
-  if (!request.cwd) snapshot.cwd = std::move(shell.cwd);
+  if (!request.cwd)
+    snapshot.cwd = std::move(shell.cwd);
   for (const auto& [name, value] : request.env) {
     auto found = shell.env.find(name);
-    if (found == shell.env.end() || found->second != value) continue;
+    if (found == shell.env.end() || found->second != value)
+      continue;
     auto previous = snapshot.env.find(name);
     if (previous == snapshot.env.end())
       shell.env.erase(found);
@@ -109,7 +114,8 @@ void apply_shell_state(session_snapshot& snapshot,
 }
 
 void remember_group(session_snapshot& snapshot, pid_t pgid) {
-  if (pgid <= 0 || !group_exists(pgid)) return;
+  if (pgid <= 0 || !group_exists(pgid))
+    return;
   if (snapshot.pgids.size() >= max_remembered_groups) {
     log::warn(
         "session remembers too many process groups session={} max={}; "
@@ -131,11 +137,13 @@ void finish_destroy(self_pointer self) {
 // launch did. The client gets the error; the command's processes are killed.
 void end_command(self_pointer self, caf::error error) {
   auto& st = self->state;
-  if (!st.command) return;
+  if (!st.command)
+    return;
   st.command = nullptr;
   st.last_active = std::chrono::steady_clock::now();
   st.reply.deliver(std::move(error));
-  if (st.destroying) finish_destroy(self);
+  if (st.destroying)
+    finish_destroy(self);
 }
 
 protocol::session_info make_info(const session_state& st) {
@@ -180,7 +188,8 @@ caf::result<protocol::exec_result> run(self_pointer self,
             remember_group(st.snapshot, outcome.pgid);
             self->send(st.supervisor, snapshot_atom::value, st.snapshot);
             st.reply.deliver(std::move(outcome.result));
-            if (st.destroying) finish_destroy(self);
+            if (st.destroying)
+              finish_destroy(self);
           },
           [=](caf::error& error) { end_command(self, std::move(error)); });
   return st.reply;
@@ -240,7 +249,8 @@ caf::behavior session_actor(caf::stateful_actor<session_state>* self,
       },
       [=](shutdown_atom) {
         auto& st = self->state;
-        if (st.command) self->send(st.command, shutdown_atom::value);
+        if (st.command)
+          self->send(st.command, shutdown_atom::value);
       },
       [=](list_atom) { return make_info(self->state); },
       [=](sweep_atom) {

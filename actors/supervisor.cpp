@@ -81,7 +81,8 @@ std::optional<std::uint64_t> lower_limit(std::uint64_t configured,
   if (!asked)
     return configured == 0 ? std::nullopt
                            : std::optional<std::uint64_t>{configured};
-  if (configured == 0) return asked;
+  if (configured == 0)
+    return asked;
   return std::min(configured, *asked);
 }
 
@@ -132,20 +133,23 @@ void kill_snapshot_groups(const session_snapshot& snapshot) {
 
 void finish_drain_if_idle(self_pointer self) {
   auto& st = self->state;
-  if (!st.draining || st.running > 0) return;
+  if (!st.draining || st.running > 0)
+    return;
   for (auto& [id, entry] : st.sessions) {
     st.ids.erase(entry.actor.address());
     self->send(entry.actor, destroy_atom::value);
   }
   st.sessions.clear();
   log::info("drain finished: no command running, sessions destroyed");
-  for (auto& waiter : st.drain_waiters) waiter.deliver(caf::unit);
+  for (auto& waiter : st.drain_waiters)
+    waiter.deliver(caf::unit);
   st.drain_waiters.clear();
 }
 
 void kill_all_commands(self_pointer self) {
   auto& st = self->state;
-  if (st.killing) return;
+  if (st.killing)
+    return;
   st.killing = true;
   log::info("drain: killing running commands count={}", st.running);
   for (auto& [id, entry] : st.sessions)
@@ -155,7 +159,8 @@ void kill_all_commands(self_pointer self) {
 void on_session_down(self_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto found = st.ids.find(msg.source);
-  if (found == st.ids.end()) return;
+  if (found == st.ids.end())
+    return;
   auto id = found->second;
   st.ids.erase(found);
   auto entry = st.sessions.find(id);
@@ -186,7 +191,8 @@ caf::result<protocol::session_info> create_session(
     self_pointer self, protocol::session_options& options) {
   auto& st = self->state;
   const auto& settings = *st.settings;
-  if (st.draining) return shutting_down(self);
+  if (st.draining)
+    return shutting_down(self);
   if (st.sessions.size() >= settings.max_sessions)
     return reject(
         self, error_code::session_limit,
@@ -204,7 +210,8 @@ caf::result<protocol::session_info> create_session(
   snapshot.cwd = cwd;
   snapshot.env = {
       {"PATH", settings.default_path}, {"HOME", st.home}, {"LANG", "C.UTF-8"}};
-  for (auto& [name, value] : options.env) snapshot.env[name] = std::move(value);
+  for (auto& [name, value] : options.env)
+    snapshot.env[name] = std::move(value);
   snapshot.limits = effective_limits(settings, options.limits);
 
   auto& entry = st.sessions[snapshot.id];
@@ -221,7 +228,8 @@ caf::result<protocol::session_info> create_session(
 caf::result<protocol::exec_result> run_command(
     self_pointer self, protocol::exec_request& request) {
   auto& st = self->state;
-  if (st.draining) return shutting_down(self);
+  if (st.draining)
+    return shutting_down(self);
   auto found = st.sessions.find(request.session);
   if (found == st.sessions.end())
     return reject(self, error_code::session_not_found,
@@ -352,7 +360,8 @@ caf::behavior supervisor(self_pointer self,
             std::make_shared<std::vector<protocol::session_info>>();
         auto pending = std::make_shared<std::size_t>(sessions.size());
         auto complete = [=]() mutable {
-          if (--*pending > 0) return;
+          if (--*pending > 0)
+            return;
           std::sort(collected->begin(), collected->end(),
                     [](const auto& a, const auto& b) { return a.id < b.id; });
           promise.deliver(std::move(*collected));
@@ -400,7 +409,8 @@ caf::behavior supervisor(self_pointer self,
         return promise;
       },
       [=](shutdown_atom) {
-        if (self->state.running > 0) kill_all_commands(self);
+        if (self->state.running > 0)
+          kill_all_commands(self);
       },
   };
 }

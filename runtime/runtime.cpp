@@ -61,7 +61,8 @@ caf::expected<std::uint16_t> runtime::listen() {
 }
 
 void runtime::drain() {
-  if (drained_) return;
+  if (drained_)
+    return;
   drained_ = true;
   caf::scoped_actor self{system_};
   self->request(supervisor_, caf::infinite, drain_atom::value)
@@ -69,7 +70,8 @@ void runtime::drain() {
                [](caf::error& error) {
                  log::error("drain failed error=\"{}\"", caf::to_string(error));
                });
-  if (!server_) return;
+  if (!server_)
+    return;
   self->request(server_, close_timeout, close_atom::value)
       .receive([] { log::info("drain: all connections closed"); },
                [](caf::error&) {
@@ -82,13 +84,15 @@ void runtime::drain() {
 void runtime::hurry() { caf::anon_send(supervisor_, drain_atom::value); }
 
 void runtime::stop() {
-  if (stopped_) return;
+  if (stopped_)
+    return;
   stopped_ = true;
   if (!drained_) {
     hurry();
     drain();
   }
-  if (server_) caf::anon_send_exit(server_, caf::exit_reason::user_shutdown);
+  if (server_)
+    caf::anon_send_exit(server_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
   server_ = nullptr;
   supervisor_ = nullptr;

@@ -21,7 +21,8 @@ void report_connections(self_pointer self) {
   self->send(st.supervisor, conns_atom::value,
              static_cast<std::uint64_t>(st.connections.size()));
   if (st.closing && st.connections.empty()) {
-    for (auto& waiter : st.close_waiters) waiter.deliver(caf::unit);
+    for (auto& waiter : st.close_waiters)
+      waiter.deliver(caf::unit);
     st.close_waiters.clear();
   }
 }
@@ -61,7 +62,8 @@ caf::behavior server_actor(server_broker* self,
         auto& st = self->state;
         auto bound = self->add_tcp_doorman(
             st.settings->listen_port, st.settings->listen_host.c_str(), true);
-        if (!bound) return bound.error();
+        if (!bound)
+          return bound.error();
         st.acceptor = bound->first;
         return bound->second;
       },

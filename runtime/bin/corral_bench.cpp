@@ -48,10 +48,12 @@ struct sample_stats {
 
 sample_stats summarize(std::vector<double> samples) {
   sample_stats stats;
-  if (samples.empty()) return stats;
+  if (samples.empty())
+    return stats;
   std::sort(samples.begin(), samples.end());
   double total = 0;
-  for (auto x : samples) total += x;
+  for (auto x : samples)
+    total += x;
   stats.mean_us = total / samples.size();
   stats.p50_us = samples[samples.size() / 2];
   stats.p99_us =
@@ -76,7 +78,8 @@ class daemon_process {
         "64",   "--max-connections", "64",          "--log-level",
         "warn"};
     std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
+    for (auto& arg : args)
+      argv.push_back(arg.data());
     argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -111,7 +114,8 @@ class daemon_process {
     std::ifstream status{"/proc/" + std::to_string(pid_) + "/status"};
     std::string line;
     while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+      if (line.rfind("VmRSS:", 0) == 0)
+        return std::stol(line.substr(6));
     return -1;
   }
 
@@ -151,8 +155,10 @@ template <class Work>
 double parallel_seconds(int threads, Work work) {
   std::vector<std::thread> pool;
   auto start = bench_clock::now();
-  for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { work(i); });
-  for (auto& thread : pool) thread.join();
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&, i] { work(i); });
+  for (auto& thread : pool)
+    thread.join();
   return micros_since(start) / 1e6;
 }
 
@@ -233,7 +239,8 @@ int main(int argc, char** argv) {
     // Ping throughput, 16 connections.
     auto seconds = parallel_seconds(16, [&](int) {
       auto own = daemon.connect();
-      for (int i = 0; i < pings / 4; ++i) own.call("system.ping");
+      for (int i = 0; i < pings / 4; ++i)
+        own.call("system.ping");
     });
     print_row("system.ping throughput, 16 connections",
               format(16.0 * (pings / 4) / seconds, "req/s"),
@@ -267,11 +274,13 @@ int main(int argc, char** argv) {
     auto corral_seconds = parallel_seconds(16, [&](int) {
       auto own = daemon.connect();
       auto own_session = create_session(own);
-      for (int i = 0; i < per_thread; ++i) run_true(own, own_session);
+      for (int i = 0; i < per_thread; ++i)
+        run_true(own, own_session);
       own.call("session.destroy", {{"session", own_session}});
     });
     auto direct_seconds = parallel_seconds(16, [&](int) {
-      for (int i = 0; i < per_thread; ++i) spawn_directly();
+      for (int i = 0; i < per_thread; ++i)
+        spawn_directly();
     });
     double corral_rate = 16.0 * per_thread / corral_seconds;
     double direct_rate = 16.0 * per_thread / direct_seconds;
@@ -282,7 +291,8 @@ int main(int argc, char** argv) {
 
     // Memory with idle sessions.
     auto before = daemon.rss_kb();
-    for (int i = 0; i < idle_sessions; ++i) create_session(client);
+    for (int i = 0; i < idle_sessions; ++i)
+      create_session(client);
     auto after = daemon.rss_kb();
     print_row("daemon RSS with 1,000 idle sessions",
               format(after / 1024.0, "MiB"),

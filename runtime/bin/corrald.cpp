@@ -30,7 +30,8 @@ bool write_ready_file(const std::string& path, const std::string& address) {
   {
     std::ofstream out{temporary, std::ios::trunc};
     out << address << '\n';
-    if (!out.flush()) return false;
+    if (!out.flush())
+      return false;
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;
 }
@@ -148,7 +149,8 @@ int main(int argc, char** argv) {
   drained = true;
   second_signal.join();
   runtime.stop();
-  if (!settings.ready_file.empty()) ::unlink(settings.ready_file.c_str());
+  if (!settings.ready_file.empty())
+    ::unlink(settings.ready_file.c_str());
   corral::log::info("corrald stopped");
   return 0;
 }

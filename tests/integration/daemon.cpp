@@ -31,7 +31,8 @@ std::string read_file(const std::string& path) {
 bool read_stat(pid_t pid, char& state, pid_t& parent) {
   auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
   auto close = text.rfind(')');
-  if (close == std::string::npos) return false;
+  if (close == std::string::npos)
+    return false;
   std::istringstream rest{text.substr(close + 2)};
   return static_cast<bool>(rest >> state >> parent);
 }
@@ -39,7 +40,8 @@ bool read_stat(pid_t pid, char& state, pid_t& parent) {
 std::vector<pid_t> all_pids() {
   std::vector<pid_t> pids;
   auto* dir = ::opendir("/proc");
-  if (dir == nullptr) return pids;
+  if (dir == nullptr)
+    return pids;
   while (auto* entry = ::readdir(dir)) {
     char* end = nullptr;
     auto pid = std::strtol(entry->d_name, &end, 10);
@@ -70,7 +72,8 @@ daemon_process::daemon_process(std::vector<std::string> extra_args) {
                                    "127.0.0.1:0", "--ready-file", ready};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
+  for (auto& arg : args)
+    argv.push_back(arg.data());
   argv.push_back(nullptr);
 
   pid_ = ::fork();
@@ -115,7 +118,8 @@ corral::client daemon_process::connect() const {
 }
 
 std::optional<int> daemon_process::terminate(std::chrono::seconds limit) {
-  if (reaped_) return std::nullopt;
+  if (reaped_)
+    return std::nullopt;
   ::kill(pid_, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -136,7 +140,8 @@ std::string daemon_process::log() const {
 }
 
 bool daemon_process::running() {
-  if (reaped_) return false;
+  if (reaped_)
+    return false;
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
@@ -167,7 +172,8 @@ json::object result_of(const json::value& reply) {
 
 std::string error_name(const json::value& reply) {
   const auto& object = reply.as_object();
-  if (!object.contains("error")) return "";
+  if (!object.contains("error"))
+    return "";
   return std::string{object.at("error").at("data").at("error").as_string()};
 }
 
@@ -207,7 +213,8 @@ int descendants(pid_t ancestor) {
   for (auto pid : all_pids()) {
     char state = 0;
     pid_t parent = 0;
-    if (read_stat(pid, state, parent) && state != 'Z') parents[pid] = parent;
+    if (read_stat(pid, state, parent) && state != 'Z')
+      parents[pid] = parent;
   }
   int count = 0;
   for (const auto& [pid, parent] : parents) {
@@ -217,7 +224,8 @@ int descendants(pid_t ancestor) {
         break;
       }
       auto next = parents.find(up);
-      if (next == parents.end()) break;
+      if (next == parents.end())
+        break;
       up = next->second;
     }
   }

@@ -154,13 +154,15 @@ BOOST_AUTO_TEST_CASE(fifty_concurrent_clients) {
             {{"session", session}, {"command", "echo " + std::to_string(i)}});
         auto out = reply.at("result").at("stdout").as_string();
         client.call("session.destroy", {{"session", session}});
-        if (out == std::to_string(i) + "\n") ++succeeded;
+        if (out == std::to_string(i) + "\n")
+          ++succeeded;
       } catch (const std::exception&) {
         // Counted as a failure below.
       }
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   BOOST_TEST(succeeded.load() == clients);
 }
 
