@@ -57,6 +57,7 @@ struct supervisor_state {
   clock_type::time_point started_at = clock_type::now();
   bool draining = false;
   bool killing = false;
+  bool drain_finished = false;
   std::vector<caf::typed_response_promise<caf::unit_t>> drain_waiters;
 };
 
@@ -135,12 +136,17 @@ void finish_drain_if_idle(self_pointer self) {
   auto& st = self->state;
   if (!st.draining || st.running > 0)
     return;
+  if (!st.drain_finished)
+    log::info(
+        "drain finished: no command running, destroying sessions "
+        "count={}",
+        st.sessions.size());
+  st.drain_finished = true;
   for (auto& [id, entry] : st.sessions) {
     st.ids.erase(entry.actor.address());
     self->send(entry.actor, destroy_atom::value);
   }
   st.sessions.clear();
-  log::info("drain finished: no command running, sessions destroyed");
   for (auto& waiter : st.drain_waiters)
     waiter.deliver(caf::unit);
   st.drain_waiters.clear();
@@ -148,7 +154,7 @@ void finish_drain_if_idle(self_pointer self) {
 
 void kill_all_commands(self_pointer self) {
   auto& st = self->state;
-  if (st.killing)
+  if (st.killing || st.running == 0)
     return;
   st.killing = true;
   log::info("drain: killing running commands count={}", st.running);

@@ -30,11 +30,6 @@ constexpr std::uint64_t mib = 1024 * kib;
 constexpr std::uint64_t gib = 1024 * mib;
 constexpr std::uint64_t no_maximum = std::numeric_limits<std::uint64_t>::max();
 
-// Room in a request line for everything but the stdin text.
-constexpr std::uint64_t request_overhead_bytes = 64 * kib;
-// A stdin byte takes at most six characters in a JSON string (`\u00XX`).
-constexpr std::uint64_t escaped_bytes_per_byte = 6;
-
 constexpr const char* log_levels[] = {"trace", "debug", "info",
                                       "warn",  "error", "off"};
 
@@ -491,14 +486,6 @@ void check_ranges(const config& values, std::vector<std::string>& errors) {
   }
 }
 
-std::uint64_t derived_request_cap(std::uint64_t max_stdin_bytes) {
-  // Saturates instead of wrapping around, because validate rejects such a
-  // stdin cap anyway.
-  constexpr auto limit =
-      (no_maximum - request_overhead_bytes) / escaped_bytes_per_byte;
-  if (max_stdin_bytes > limit) return no_maximum;
-  return escaped_bytes_per_byte * max_stdin_bytes + request_overhead_bytes;
-}
 
 void check_relations(const config& values, std::vector<std::string>& errors) {
   if (values.default_timeout_s > values.max_timeout_s)
@@ -625,10 +612,6 @@ void load_flags(int argc, const char* const* argv, config_result& result) {
 
 }  // namespace
 
-std::uint64_t config::request_line_cap() const noexcept {
-  if (max_request_bytes != 0) return max_request_bytes;
-  return derived_request_cap(max_stdin_bytes);
-}
 
 config_result load_config(int argc, const char* const* argv) {
   config_result result;

@@ -39,7 +39,7 @@ struct config {
   std::string default_path = "/usr/local/bin:/usr/bin:/bin";
   std::uint64_t default_timeout_s = 60;
   std::uint64_t max_timeout_s = 3600;
-  std::uint64_t kill_grace_ms = 2000;  // SIGTERM to SIGKILL on timeout
+  std::uint64_t kill_grace_ms = 2000;           // SIGTERM to SIGKILL on timeout
   std::uint64_t max_output_bytes = 4ull << 20;  // kept per stream
   std::uint64_t max_stdin_bytes = 1ull << 20;
   /// How long output is still read after the command exited; background
@@ -62,6 +62,27 @@ struct config {
   /// Returns the effective request line cap.
   std::uint64_t request_line_cap() const noexcept;
 };
+
+/// Returns the request line cap derived from a stdin cap: six characters per
+/// byte (a JSON `\u00XX` escape) plus 64 KiB for the rest of the request.
+/// Saturates instead of wrapping around; `validate` rejects such a cap.
+inline std::uint64_t derived_request_cap(std::uint64_t max_stdin_bytes) {
+  constexpr std::uint64_t escaped_bytes_per_byte = 6;
+  constexpr std::uint64_t request_overhead_bytes = 64 * 1024;
+  constexpr auto no_maximum = ~std::uint64_t{0};
+  constexpr auto limit =
+      (no_maximum - request_overhead_bytes) / escaped_bytes_per_byte;
+  if (max_stdin_bytes > limit)
+    return no_maximum;
+  return escaped_bytes_per_byte * max_stdin_bytes + request_overhead_bytes;
+}
+
+// Inline, because the actors layer uses it and links below runtime/.
+inline std::uint64_t config::request_line_cap() const noexcept {
+  if (max_request_bytes != 0)
+    return max_request_bytes;
+  return derived_request_cap(max_stdin_bytes);
+}
 
 /// The outcome of reading configuration: the values, or every problem found,
 /// each naming the key or flag and what it accepts.
