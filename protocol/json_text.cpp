@@ -1,7 +1,6 @@
 #include "protocol/json_text.hpp"
 
 #include <boost/json/serialize.hpp>
-
 #include <cmath>
 #include <cstdio>
 

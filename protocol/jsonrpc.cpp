@@ -3,6 +3,7 @@
 #include "protocol/jsonrpc.hpp"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "protocol/json_text.hpp"
 
@@ -19,6 +20,10 @@ bad_call make_bad(std::string id, error_code code, std::string message) {
 }
 
 bool is_valid_id(const json::value& id) {
+  // A number beyond the double range parses as infinity, which has no JSON
+  // text to echo in the reply.
+  if (id.is_double())
+    return std::isfinite(id.get_double());
   return id.is_string() || id.is_number() || id.is_null();
 }
 
@@ -34,7 +39,7 @@ std::variant<call, bad_call> read_request(const json::value& value) {
   if (auto* id = object.if_contains("id")) {
     if (!is_valid_id(*id))
       return make_bad(null_id, error_code::invalid_request,
-                      "\"id\" must be a string, a number or null");
+                      "\"id\" must be a string, a finite number or null");
     result.id = json::serialize(*id);
   }
   auto id_for_errors = result.id.empty() ? null_id : result.id;
@@ -44,7 +49,7 @@ std::variant<call, bad_call> read_request(const json::value& value) {
     if (key != "jsonrpc" && key != "id" && key != "method" && key != "params")
       return make_bad(id_for_errors, error_code::invalid_request,
                       "unknown request member \"" + std::string{key} +
-                        "\"; a request has jsonrpc, id, method and params");
+                          "\"; a request has jsonrpc, id, method and params");
   }
   if (auto* version = object.if_contains("jsonrpc")) {
     if (!version->is_string() || version->get_string() != "2.0")
@@ -85,15 +90,15 @@ parsed_line parse_line(std::string_view line) {
   } catch (const std::exception& error) {
     // Boost.JSON reports through `ec`; only allocation failure throws.
     parsed.entries.emplace_back(
-      make_bad(null_id, error_code::parse_error,
-               std::string{"request could not be parsed: "} + error.what()));
+        make_bad(null_id, error_code::parse_error,
+                 std::string{"request could not be parsed: "} + error.what()));
     return parsed;
   }
   if (ec) {
     parsed.entries.emplace_back(
-      make_bad(null_id, error_code::parse_error,
-               "invalid JSON: " + ec.message() +
-                 "; send one JSON-RPC request per line"));
+        make_bad(null_id, error_code::parse_error,
+                 "invalid JSON: " + ec.message() +
+                     "; send one JSON-RPC request per line"));
     return parsed;
   }
   if (!value.is_array()) {
@@ -102,8 +107,8 @@ parsed_line parse_line(std::string_view line) {
   }
   const auto& batch = value.get_array();
   if (batch.empty()) {
-    parsed.entries.emplace_back(make_bad(
-      null_id, error_code::invalid_request, "a batch must not be empty"));
+    parsed.entries.emplace_back(make_bad(null_id, error_code::invalid_request,
+                                         "a batch must not be empty"));
     return parsed;
   }
   parsed.batch = true;

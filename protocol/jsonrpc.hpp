@@ -32,7 +32,7 @@ struct call {
 };
 
 /// A batch entry or single message that could not be read as a call. It
-/// still gets an error reply unless it was a notification.
+/// still gets an error reply, with `id: null` when the id could not be read.
 struct bad_call {
   std::string id;  // JSON text; `null` when the id could not be read
   rpc_error error;

@@ -51,9 +51,9 @@ struct exec_request {
 
 /// One captured output stream of a finished command, as raw bytes.
 struct captured_output {
-  std::string data;          // kept bytes, at most the configured cap
-  std::uint64_t total = 0;   // bytes the command wrote, kept or not
-  bool truncated = false;    // true when total > data.size()
+  std::string data;         // kept bytes, at most the configured cap
+  std::uint64_t total = 0;  // bytes the command wrote, kept or not
+  bool truncated = false;   // true when total > data.size()
 };
 
 /// Resource usage of the command's own process, from wait4(2).
@@ -72,7 +72,7 @@ struct resource_usage {
 /// describes the command's own process. `limits_hit` lists limits that a
 /// descendant ran into while the command itself may have exited normally.
 struct exec_result {
-  std::optional<int> exit_code;  // unset when a signal ended the process
+  std::optional<int> exit_code;       // unset when a signal ended the process
   std::optional<std::string> signal;  // such as "SIGKILL"
   std::string reason;
   std::vector<std::string> limits_hit;

@@ -2,7 +2,6 @@
 // field, what was wrong and what is accepted.
 
 #include <boost/json.hpp>
-
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -22,8 +21,11 @@ rpc_error invalid(std::string message) {
 
 std::string describe(const json::value& value) {
   auto text = json::serialize(value);
-  if (text.size() > 60)
-    text = text.substr(0, 57) + "...";
+  if (text.size() > 60) {
+    // Cut on a character boundary, so that the message stays valid UTF-8.
+    text.resize(complete_prefix_length(std::string_view{text}.substr(0, 57)));
+    text += "...";
+  }
   return text;
 }
 
@@ -88,8 +90,7 @@ std::optional<rpc_error> read_string(const json::value& value,
   return std::nullopt;
 }
 
-std::optional<rpc_error> read_env(const json::value& value,
-                                  environment& out) {
+std::optional<rpc_error> read_env(const json::value& value, environment& out) {
   if (!value.is_object())
     return invalid("env must be an object of NAME: \"value\" strings, got " +
                    describe(value));
@@ -123,15 +124,15 @@ std::optional<rpc_error> read_limits(const json::value& value,
     std::optional<std::uint64_t>* target;
   };
   const field fields[] = {
-    {"cpu_sec", &out.cpu_sec},     {"memory_bytes", &out.memory_bytes},
-    {"nproc", &out.nproc},         {"nofile", &out.nofile},
-    {"timeout_s", &out.timeout_s}, {"output_bytes", &out.output_bytes},
+      {"cpu_sec", &out.cpu_sec},     {"memory_bytes", &out.memory_bytes},
+      {"nproc", &out.nproc},         {"nofile", &out.nofile},
+      {"timeout_s", &out.timeout_s}, {"output_bytes", &out.output_bytes},
   };
   for (const auto& f : fields) {
     if (auto* item = limits.if_contains(f.name)) {
       std::uint64_t number = 0;
-      if (auto error = read_positive(*item, std::string{"limits."} + f.name,
-                                     number))
+      if (auto error =
+              read_positive(*item, std::string{"limits."} + f.name, number))
         return error;
       *f.target = number;
     }
@@ -160,12 +161,12 @@ std::optional<rpc_error> read_stdin(const json::object& params,
   request.has_stdin = true;
   if (request.stdin_data.size() > max_stdin_bytes)
     return rpc_error{
-      error_code::stdin_too_large,
-      "stdin is " + std::to_string(request.stdin_data.size()) +
-        " bytes, above the limit of " + std::to_string(max_stdin_bytes) +
-        " (max_stdin_bytes); send less input or write it to a file first",
-      {{"stdin_bytes", static_cast<std::int64_t>(request.stdin_data.size())},
-       {"max_stdin_bytes", static_cast<std::int64_t>(max_stdin_bytes)}}};
+        error_code::stdin_too_large,
+        "stdin is " + std::to_string(request.stdin_data.size()) +
+            " bytes, above the limit of " + std::to_string(max_stdin_bytes) +
+            " (max_stdin_bytes); send less input or write it to a file first",
+        {{"stdin_bytes", static_cast<std::int64_t>(request.stdin_data.size())},
+         {"max_stdin_bytes", static_cast<std::int64_t>(max_stdin_bytes)}}};
   return std::nullopt;
 }
 
@@ -174,8 +175,9 @@ std::optional<rpc_error> read_command(const json::object& params,
   auto* command = params.if_contains("command");
   auto* argv = params.if_contains("argv");
   if ((command == nullptr) == (argv == nullptr))
-    return invalid("give exactly one of command (a shell command string) "
-                   "and argv (an array of strings run without a shell)");
+    return invalid(
+        "give exactly one of command (a shell command string) "
+        "and argv (an array of strings run without a shell)");
   if (command != nullptr) {
     std::string text;
     if (auto error = read_string(*command, "command", text))
@@ -220,17 +222,18 @@ decoded<session_options> decode_session_create(const params_ptr& params) {
 
 decoded<exec_request> decode_exec_run(const params_ptr& params,
                                       std::size_t max_stdin_bytes) {
-  if (auto error = check_known(*params,
-                               {"session", "command", "argv", "stdin",
-                                "stdin_base64", "timeout_s", "env", "cwd",
-                                "output_encoding"},
-                               "exec.run params"))
+  if (auto error =
+          check_known(*params,
+                      {"session", "command", "argv", "stdin", "stdin_base64",
+                       "timeout_s", "env", "cwd", "output_encoding"},
+                      "exec.run params"))
     return *error;
   exec_request request;
   auto* session = params->if_contains("session");
   if (session == nullptr)
-    return invalid("session is required: the id that session.create "
-                   "returned");
+    return invalid(
+        "session is required: the id that session.create "
+        "returned");
   if (auto error = read_string(*session, "session", request.session))
     return *error;
   if (auto error = read_command(*params, request))
@@ -270,8 +273,9 @@ decoded<std::string> decode_session_id(const params_ptr& params) {
     return *error;
   auto* session = params->if_contains("session");
   if (session == nullptr)
-    return invalid("session is required: the id that session.create "
-                   "returned");
+    return invalid(
+        "session is required: the id that session.create "
+        "returned");
   std::string id;
   if (auto error = read_string(*session, "session", id))
     return *error;

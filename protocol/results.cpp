@@ -1,7 +1,6 @@
 // Encoding of method results.
 
 #include <boost/json.hpp>
-
 #include <cmath>
 
 #include "protocol/json_text.hpp"
@@ -15,9 +14,7 @@ namespace json = boost::json;
 namespace {
 
 // Rounds to three decimals: microsecond precision for millisecond values.
-double round3(double value) {
-  return std::round(value * 1000.0) / 1000.0;
-}
+double round3(double value) { return std::round(value * 1000.0) / 1000.0; }
 
 struct encoded_stream {
   std::string text;
@@ -48,24 +45,24 @@ json::value optional_string(const std::optional<std::string>& text) {
 
 json::object usage_object(const resource_usage& usage) {
   return {
-    {"user_ms", round3(usage.user_ms)},
-    {"system_ms", round3(usage.system_ms)},
-    {"max_rss_kb", usage.max_rss_kb},
-    {"minor_faults", usage.minor_faults},
-    {"major_faults", usage.major_faults},
-    {"voluntary_switches", usage.voluntary_switches},
-    {"involuntary_switches", usage.involuntary_switches},
+      {"user_ms", round3(usage.user_ms)},
+      {"system_ms", round3(usage.system_ms)},
+      {"max_rss_kb", usage.max_rss_kb},
+      {"minor_faults", usage.minor_faults},
+      {"major_faults", usage.major_faults},
+      {"voluntary_switches", usage.voluntary_switches},
+      {"involuntary_switches", usage.involuntary_switches},
   };
 }
 
 json::object info_object(const session_info& info) {
+  // A command can cd into a directory whose name is not UTF-8.
+  bool lossy = false;
+  auto cwd = sanitize_utf8(info.cwd, lossy);
   return {
-    {"session", info.id},
-    {"cwd", info.cwd},
-    {"busy", info.busy},
-    {"commands_run", info.commands_run},
-    {"age_s", round3(info.age_s)},
-    {"idle_s", round3(info.idle_s)},
+      {"session", info.id},          {"cwd", std::move(cwd)},
+      {"busy", info.busy},           {"commands_run", info.commands_run},
+      {"age_s", round3(info.age_s)}, {"idle_s", round3(info.idle_s)},
   };
 }
 
@@ -89,23 +86,23 @@ std::string encode_exec_result(const exec_result& result) {
     exit_code = *result.exit_code;
 
   json::object object{
-    {"exit_code", exit_code},
-    {"signal", optional_string(result.signal)},
-    {"reason", result.reason},
-    {"limits_hit", std::move(limits_hit)},
-    {"stdout", std::move(out.text)},
-    {"stderr", std::move(err.text)},
-    {"encoding",
-     result.encoding == output_encoding::base64 ? "base64" : "utf8"},
-    {"stdout_truncated", result.out.truncated},
-    {"stderr_truncated", result.err.truncated},
-    {"stdout_bytes", result.out.total},
-    {"stderr_bytes", result.err.total},
-    {"stdout_lossy", out.lossy},
-    {"stderr_lossy", err.lossy},
-    {"duration_ms", round3(result.duration_ms)},
-    {"pid", result.pid},
-    {"usage", usage_object(result.usage)},
+      {"exit_code", exit_code},
+      {"signal", optional_string(result.signal)},
+      {"reason", result.reason},
+      {"limits_hit", std::move(limits_hit)},
+      {"stdout", std::move(out.text)},
+      {"stderr", std::move(err.text)},
+      {"encoding",
+       result.encoding == output_encoding::base64 ? "base64" : "utf8"},
+      {"stdout_truncated", result.out.truncated},
+      {"stderr_truncated", result.err.truncated},
+      {"stdout_bytes", result.out.total},
+      {"stderr_bytes", result.err.total},
+      {"stdout_lossy", out.lossy},
+      {"stderr_lossy", err.lossy},
+      {"duration_ms", round3(result.duration_ms)},
+      {"pid", result.pid},
+      {"usage", usage_object(result.usage)},
   };
   return to_json_text(object);
 }
@@ -123,20 +120,20 @@ std::string encode_session_list(const std::vector<session_info>& sessions) {
 
 std::string encode_system_stats(const system_stats& stats) {
   json::object object{
-    {"version", stats.version},
-    {"uptime_s", round3(stats.uptime_s)},
-    {"isolation", stats.isolation},
-    {"sessions", stats.sessions},
-    {"max_sessions", stats.max_sessions},
-    {"commands_running", stats.commands_running},
-    {"max_commands", stats.max_commands},
-    {"commands_started", stats.commands_started},
-    {"commands_finished", stats.commands_finished},
-    {"connections", stats.connections},
-    {"max_connections", stats.max_connections},
-    {"draining", stats.draining},
-    {"rejections", count_object(stats.rejections)},
-    {"reasons", count_object(stats.reasons)},
+      {"version", stats.version},
+      {"uptime_s", round3(stats.uptime_s)},
+      {"isolation", stats.isolation},
+      {"sessions", stats.sessions},
+      {"max_sessions", stats.max_sessions},
+      {"commands_running", stats.commands_running},
+      {"max_commands", stats.max_commands},
+      {"commands_started", stats.commands_started},
+      {"commands_finished", stats.commands_finished},
+      {"connections", stats.connections},
+      {"max_connections", stats.max_connections},
+      {"draining", stats.draining},
+      {"rejections", count_object(stats.rejections)},
+      {"reasons", count_object(stats.reasons)},
   };
   return to_json_text(object);
 }

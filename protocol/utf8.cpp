@@ -56,7 +56,7 @@ std::size_t valid_sequence(std::string_view bytes, std::size_t& maximal) {
 }
 
 constexpr char base64_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<std::int8_t, 256> make_base64_values() {
   std::array<std::int8_t, 256> values{};
@@ -64,7 +64,7 @@ constexpr std::array<std::int8_t, 256> make_base64_values() {
     value = -1;
   for (int i = 0; i < 64; ++i)
     values[static_cast<std::uint8_t>(base64_alphabet[i])] =
-      static_cast<std::int8_t>(i);
+        static_cast<std::int8_t>(i);
   return values;
 }
 
@@ -99,8 +99,13 @@ std::size_t complete_prefix_length(std::string_view bytes) noexcept {
     auto byte = static_cast<std::uint8_t>(bytes[size - back]);
     if ((byte & 0xC0) == 0x80)
       continue;  // a continuation byte: look further back
-    std::size_t needed = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2
-                                                                             : 1;
+    std::size_t needed = 1;
+    if (byte >= 0xF0)
+      needed = 4;
+    else if (byte >= 0xE0)
+      needed = 3;
+    else if (byte >= 0xC0)
+      needed = 2;
     return needed > back ? size - back : size;
   }
   return size;

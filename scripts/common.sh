@@ -10,7 +10,7 @@ corral_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
   libboost-program-options1.81-dev
   libspdlog-dev
-  procps
+  procps netcat-openbsd
 )
 
 # Installs the packages that are missing; does nothing when all are there.
