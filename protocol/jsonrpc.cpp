@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "protocol/json_text.hpp"
+#include "protocol/utf8.hpp"
 
 namespace corral::protocol {
 
@@ -81,7 +82,9 @@ std::variant<call, bad_call> read_request(const json::value& value) {
 
 }  // namespace
 
-parsed_line parse_line(std::string_view line) {
+namespace {
+
+parsed_line parse_line_unchecked(std::string_view line) {
   parsed_line parsed;
   json::error_code ec;
   json::value value;
@@ -118,6 +121,26 @@ parsed_line parse_line(std::string_view line) {
   return parsed;
 }
 
+}  // namespace
+
+parsed_line parse_line(std::string_view line) {
+  // The connection relies on this never throwing; only allocation failure
+  // can get here.
+  try {
+    return parse_line_unchecked(line);
+  } catch (...) {
+    parsed_line parsed;
+    try {
+      parsed.entries.emplace_back(
+          make_bad(null_id, error_code::internal_error,
+                   "the request could not be processed (out of memory); "
+                   "retry later"));
+    } catch (...) {
+    }
+    return parsed;
+  }
+}
+
 std::string encode_result(std::string_view id, std::string_view result_json) {
   std::string line;
   line.reserve(result_json.size() + id.size() + 32);
@@ -136,7 +159,10 @@ std::string encode_error(std::string_view id, const rpc_error& error) {
     data[key] = value;
   json::object body;
   body["code"] = json_rpc_code(error.code);
-  body["message"] = error.message;
+  // Messages may quote bytes that are not UTF-8 (paths, errors of other
+  // layers); a reply must stay valid UTF-8 JSON.
+  bool lossy = false;
+  body["message"] = sanitize_utf8(error.message, lossy);
   body["data"] = std::move(data);
 
   std::string line;

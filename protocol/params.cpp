@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "protocol/json_text.hpp"
 #include "protocol/jsonrpc.hpp"
 #include "protocol/utf8.hpp"
 
@@ -20,7 +21,8 @@ rpc_error invalid(std::string message) {
 }
 
 std::string describe(const json::value& value) {
-  auto text = json::serialize(value);
+  // Plain decimal doubles: "got 2.5" rather than "got 2.5E0".
+  auto text = to_json_text(value);
   if (text.size() > 60) {
     // Cut on a character boundary, so that the message stays valid UTF-8.
     text.resize(complete_prefix_length(std::string_view{text}.substr(0, 57)));
