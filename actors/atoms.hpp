@@ -24,6 +24,8 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using conns_atom = caf::atom_constant<caf::atom("conns")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using hangup_atom = caf::atom_constant<caf::atom("hangup")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 
 }  // namespace corral::actors

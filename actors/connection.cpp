@@ -201,13 +201,11 @@ void dispatch(self_pointer self, const protocol::call& call,
         },
         run_atom::value, std::move(std::get<protocol::exec_request>(decoded)));
   } else {
-    reject(self, call, slot,
-           {error_code::method_not_found,
-            "unknown method \"" + method +
-                "\"; the methods are system.ping, system.stats, "
-                "session.create, session.destroy, session.list, exec.run and "
-                "exec.cancel",
-            {}});
+    // Everything else may belong to an extension; the supervisor decides.
+    forward<std::string>(
+        self, call, slot, [](std::string& result) { return result; },
+        call_atom::value, call.method, protocol::encode_params(call.params),
+        st.peer);
   }
 }
 

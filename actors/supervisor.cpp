@@ -18,6 +18,7 @@
 #include "actors/error.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
+#include "protocol/jsonrpc.hpp"
 #include "runtime/log.hpp"
 
 namespace corral::actors {
@@ -59,6 +60,7 @@ struct supervisor_state {
   bool killing = false;
   bool drain_finished = false;
   std::vector<caf::typed_response_promise<caf::unit_t>> drain_waiters;
+  std::map<std::string, caf::actor> extensions;  // by method namespace
 };
 
 using self_pointer = caf::stateful_actor<supervisor_state>*;
@@ -323,6 +325,84 @@ protocol::system_stats make_stats(const supervisor_state& st) {
   return stats;
 }
 
+// Built-in method namespaces, which extensions cannot take over.
+bool is_builtin_namespace(const std::string& name) {
+  return name == "system" || name == "session" || name == "exec";
+}
+
+caf::result<void> register_extension(self_pointer self, const std::string& name,
+                                     const caf::actor& handler) {
+  if (name.empty() || name.find('.') != std::string::npos ||
+      is_builtin_namespace(name) || !handler)
+    return make_error(error_code::invalid_params,
+                      "extension namespace \"" + name +
+                          "\" is invalid: use one word without dots, other "
+                          "than system, session and exec, and a live actor");
+  self->state.extensions[name] = handler;
+  log::info("extension registered namespace={}", name);
+  return caf::unit;
+}
+
+caf::error method_not_found(self_pointer self, const std::string& method) {
+  std::string known =
+      "system.ping, system.stats, session.create, "
+      "session.destroy, session.list, exec.run, exec.cancel";
+  for (const auto& [name, handler] : self->state.extensions)
+    known += ", " + name + ".*";
+  return reject(self, error_code::method_not_found,
+                "unknown method \"" + method + "\"; the methods are " + known);
+}
+
+// Forwards a method of an extension actor, with the same admission as the
+// built-in methods, and turns its failures into errors for the client: a
+// reply past the deadline, or an actor that threw or is gone, costs this
+// request only.
+caf::result<std::string> call_extension(self_pointer self,
+                                        const std::string& method,
+                                        std::string& params,
+                                        std::string& client) {
+  auto& st = self->state;
+  auto dot = method.find('.');
+  auto found = dot == std::string::npos
+                   ? st.extensions.end()
+                   : st.extensions.find(method.substr(0, dot));
+  if (found == st.extensions.end())
+    return method_not_found(self, method);
+  if (st.draining)
+    return shutting_down(self);
+  auto timeout = std::chrono::milliseconds{st.settings->extension_timeout_ms};
+  auto promise = self->make_response_promise<std::string>();
+  self->request(found->second, timeout, call_atom::value, method,
+                std::move(params), std::move(client))
+      .then(
+          [=](std::string& result) mutable {
+            if (auto text = protocol::normalize_json(result)) {
+              promise.deliver(std::move(*text));
+              return;
+            }
+            log::warn("extension returned invalid JSON method={}", method);
+            promise.deliver(make_error(
+                error_code::internal_error,
+                "method " + method + " returned a result that is not JSON"));
+          },
+          [=](caf::error& error) mutable {
+            if (error.category() == error_category) {
+              promise.deliver(std::move(error));
+              return;
+            }
+            log::warn("extension failed method={} error=\"{}\"", method,
+                      caf::to_string(error));
+            auto why = error == caf::sec::request_timeout
+                           ? "did not reply within " +
+                                 std::to_string(timeout.count()) + " ms"
+                           : "failed: " + caf::to_string(error);
+            promise.deliver(make_error(
+                error_code::internal_error,
+                "method " + method + " " + why + "; the daemon keeps serving"));
+          });
+  return promise;
+}
+
 caf::behavior supervisor(self_pointer self,
                          std::shared_ptr<const config> settings,
                          std::shared_ptr<isolation::process_service> service,
@@ -383,6 +463,13 @@ caf::behavior supervisor(self_pointer self,
         return promise;
       },
       [=](stats_atom) { return make_stats(self->state); },
+      [=](register_atom, const std::string& name, const caf::actor& handler) {
+        return register_extension(self, name, handler);
+      },
+      [=](call_atom, const std::string& method, std::string& params,
+          std::string& client) {
+        return call_extension(self, method, params, client);
+      },
       [=](conns_atom, std::uint64_t count) { self->state.connections = count; },
       [=](snapshot_atom, session_snapshot& snapshot) {
         auto found = self->state.sessions.find(snapshot.id);

@@ -28,6 +28,14 @@ namespace corral::actors {
 ///   reason `shutdown` and destroys every session. A second `drain_atom`
 ///   kills at once.
 ///
+/// - `register_atom, name, actor` -> `unit`: routes methods `name.*` to
+///   `actor`; INVALID_PARAMS for a built-in or malformed name.
+/// - `call_atom, method, params, client` -> the result as JSON text: calls
+///   an extension method (see `extension.hpp`); METHOD_NOT_FOUND when no
+///   extension has its namespace, SHUTTING_DOWN while draining, and
+///   INTERNAL_ERROR when the extension fails or misses
+///   `extension_timeout_ms`.
+///
 /// A session actor that dies abnormally is restarted from its last
 /// snapshot, at most a few times a minute; after that the session is
 /// destroyed and its processes killed.

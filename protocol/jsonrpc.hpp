@@ -98,6 +98,17 @@ std::string encode_session_info(const session_info& info);
 std::string encode_session_list(const std::vector<session_info>& sessions);
 std::string encode_system_stats(const system_stats& stats);
 
+// -- extension methods --------------------------------------------------------
+// Methods of extension actors travel as JSON text, so an extension can use
+// any JSON library.
+
+/// Returns the params of a call as JSON object text.
+std::string encode_params(const params_ptr& params);
+
+/// Returns `text` re-serialized when it is one valid JSON value, or nothing.
+/// Used on results of extension actors before they reach a client.
+std::optional<std::string> normalize_json(std::string_view text);
+
 /// Encodes `{"pong": true, "version": ...}` for `system.ping`.
 std::string encode_pong(std::string_view version);
 

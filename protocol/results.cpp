@@ -138,6 +138,18 @@ std::string encode_system_stats(const system_stats& stats) {
   return to_json_text(object);
 }
 
+std::string encode_params(const params_ptr& params) {
+  return to_json_text(*params);
+}
+
+std::optional<std::string> normalize_json(std::string_view text) {
+  json::error_code ec;
+  auto value = json::parse(text, ec);
+  if (ec)
+    return std::nullopt;
+  return to_json_text(value);
+}
+
 std::string encode_pong(std::string_view version) {
   return to_json_text(json::object{{"pong", true}, {"version", version}});
 }

@@ -150,6 +150,10 @@ const setting settings[] = {
      "milliseconds between sweeps that forget ended background process "
      "groups of sessions (100 to 60000)",
      &config::sweep_interval_ms, 100, 60000},
+    {"Lifecycle", "extension_timeout_ms", "MS",
+     "milliseconds a method of an extension actor may take before its "
+     "client gets an error (100 to 3600000)",
+     &config::extension_timeout_ms, 100, 3600000},
     {"Lifecycle", "log_level", "LEVEL",
      "minimum severity of log messages written to stderr: trace, debug, info, "
      "warn, error or off",

@@ -57,6 +57,8 @@ struct config {
   // -- lifecycle --------------------------------------------------------------
   std::uint64_t drain_timeout_s = 30;  // SIGTERM: wait for commands this long
   std::uint64_t sweep_interval_ms = 1000;
+  /// How long an extension actor may take to reply to one request.
+  std::uint64_t extension_timeout_ms = 30000;
   std::string log_level = "info";
 
   /// Returns the effective request line cap.

@@ -60,6 +60,15 @@ caf::expected<std::uint16_t> runtime::listen() {
   return port;
 }
 
+caf::expected<void> runtime::add_extension(const std::string& name,
+                                           const caf::actor& handler) {
+  caf::scoped_actor self{system_};
+  caf::expected<void> result;
+  self->request(supervisor_, caf::infinite, register_atom::value, name, handler)
+      .receive([] {}, [&](caf::error& error) { result = std::move(error); });
+  return result;
+}
+
 void runtime::drain() {
   if (drained_)
     return;

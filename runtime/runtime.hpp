@@ -5,6 +5,7 @@
 #include <caf/expected.hpp>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "runtime/config.hpp"
 
@@ -42,6 +43,12 @@ class runtime {
 
   /// Returns the settings in force.
   const config& settings() const noexcept { return *settings_; }
+
+  /// Routes every method `name.*` to `handler`, an extension actor as
+  /// described in actors/extension.hpp. Fails for the built-in namespaces
+  /// (system, session, exec) and for names with dots.
+  caf::expected<void> add_extension(const std::string& name,
+                                    const caf::actor& handler);
 
   /// Starts the TCP server on the configured address. Returns the bound
   /// port, which differs from the configured one when that was 0.
