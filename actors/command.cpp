@@ -32,6 +32,32 @@ void terminate_group(self_pointer self) {
   self->delayed_send(self, st.plan.kill_grace, escalate_atom::value);
 }
 
+// Compares the session cgroup's counters with those before the command.
+// An OOM kill, a fork rejected by pids.max or a throttled CPU period is
+// listed in `limits_hit`, also when it hit a descendant and the command
+// itself exited normally. The command's own process ended by SIGKILL while
+// the OOM kill counter rose is `memory_limit`.
+// NOTE: the counters are per session, so a background process of an
+// earlier command that hits a limit during this command is counted here.
+isolation::termination_reason apply_cgroup_limits(
+    const command_state& st, const isolation::exit_status& status,
+    isolation::termination_reason reason,
+    std::vector<std::string>& limits_hit) {
+  auto after = st.plan.cgroup->usage();
+  const auto& before = st.usage_before;
+  bool oom_killed = after.oom_kills > before.oom_kills;
+  if (oom_killed)
+    limits_hit.push_back("memory");
+  if (after.pids_max_events > before.pids_max_events)
+    limits_hit.push_back("pids");
+  if (after.nr_throttled > before.nr_throttled)
+    limits_hit.push_back("cpu");
+  if (oom_killed && status.signal == SIGKILL &&
+      reason == isolation::termination_reason::signaled)
+    return isolation::termination_reason::memory_limit;
+  return reason;
+}
+
 command_outcome make_outcome(const command_state& st,
                              isolation::process_outcome process) {
   command_outcome outcome;
@@ -55,14 +81,21 @@ command_outcome make_outcome(const command_state& st,
   auto status = isolation::decode_wait_status(process.wait_status);
   if (st.plan.shell_wrapped && !process.state.truncated)
     outcome.shell = parse_shell_state(process.state.data);
-  // With a report, the shell exited through the wrapper's `exec env`, whose
-  // own status is meaningless: the shell's status is in the report.
-  if (outcome.shell && status.exit_code)
-    status.exit_code = outcome.shell->exit_code;
+  // Unlike an empty report (a command ended by a signal or by `exec`), a
+  // rejected one is unexpected. It comes from a shell whose `export -p`
+  // format is not parsed, the state cap, or a shell killed while writing.
+  if (st.plan.shell_wrapped && !outcome.shell && !process.state.data.empty())
+    log::warn(
+        "shell state report rejected session={} pid={} bytes={} "
+        "truncated={}",
+        st.plan.session_id, process.pid, process.state.data.size(),
+        process.state.truncated);
 
   auto cpu_sec = (process.user_ms + process.system_ms) / 1000.0;
   auto reason = isolation::classify(status, st.cause,
                                     st.plan.spec.limits.cpu_sec, cpu_sec);
+  if (st.plan.cgroup)
+    reason = apply_cgroup_limits(st, status, reason, result.limits_hit);
   result.reason = std::string{isolation::to_string(reason)};
   result.exit_code = status.exit_code;
   if (status.signal != 0)
@@ -83,6 +116,8 @@ caf::behavior command_actor(caf::stateful_actor<command_state>* self,
       [=](run_atom) -> caf::result<command_outcome> {
         auto& st = self->state;
         st.promise = self->make_response_promise();
+        if (st.plan.cgroup)
+          st.usage_before = st.plan.cgroup->usage();
         auto handle = caf::actor_cast<caf::actor>(self);
         st.service->start(
             st.plan.spec,

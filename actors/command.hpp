@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "isolation/cgroup.hpp"
 #include "isolation/exit_status.hpp"
 #include "isolation/process_service.hpp"
 #include "protocol/messages.hpp"
@@ -21,6 +22,9 @@ struct command_plan {
   std::chrono::seconds timeout{60};
   std::chrono::milliseconds kill_grace{2000};
   protocol::output_encoding encoding = protocol::output_encoding::utf8;
+  /// The session's cgroup, whose counters tell which of its limits the
+  /// command hit; null when cgroups are off.
+  std::shared_ptr<isolation::session_cgroup> cgroup;
 };
 
 /// State of a child-command actor.
@@ -34,6 +38,7 @@ struct command_state {
   pid_t pid = 0;  // also the process group id; 0 until started
   bool finished = false;
   isolation::kill_cause cause;
+  isolation::cgroup_usage usage_before;  // of the session's cgroup
 };
 
 /// Runs one command, from launch to reply. It owns the process: it enforces

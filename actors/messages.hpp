@@ -3,11 +3,13 @@
 #include <sys/types.h>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/shell_wrapper.hpp"
+#include "isolation/cgroup.hpp"
 #include "isolation/process_service.hpp"
 #include "protocol/messages.hpp"
 
@@ -32,6 +34,9 @@ struct session_snapshot {
   protocol::environment env;
   protocol::session_limits limits;
   std::vector<pid_t> pgids;  // groups of earlier commands, maybe still alive
+  /// The session's cgroup; null when cgroups are off. Shared, so that a
+  /// restarted session actor keeps its group.
+  std::shared_ptr<isolation::session_cgroup> cgroup;
   std::uint64_t commands_run = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "actors/atoms.hpp"
+#include "actors/cgroup_removal.hpp"
 #include "actors/command.hpp"
 #include "actors/error.hpp"
 #include "actors/shell_wrapper.hpp"
@@ -89,6 +90,10 @@ command_plan make_plan(const session_state& st,
   spec.max_output_bytes =
       limits.output_bytes.value_or(settings.max_output_bytes);
   spec.drain_timeout = std::chrono::milliseconds{settings.output_drain_ms};
+  if (st.snapshot.cgroup) {
+    spec.cgroup_procs = st.snapshot.cgroup->procs_paths();
+    plan.cgroup = st.snapshot.cgroup;
+  }
   return plan;
 }
 
@@ -128,6 +133,10 @@ void remember_group(session_snapshot& snapshot, pid_t pgid) {
 
 void finish_destroy(self_pointer self) {
   kill_groups(self);
+  if (self->state.snapshot.cgroup)
+    remove_cgroup(self->system(), self->state.snapshot.id,
+                  std::move(self->state.snapshot.cgroup),
+                  self->state.context.cgroups);
   log::info("session destroyed session={} commands_run={}",
             self->state.snapshot.id, self->state.snapshot.commands_run);
   self->quit();
@@ -154,6 +163,17 @@ protocol::session_info make_info(const session_state& st) {
   info.commands_run = st.snapshot.commands_run;
   info.age_s = seconds_since(st.created);
   info.idle_s = st.command ? 0.0 : seconds_since(st.last_active);
+  if (st.snapshot.cgroup) {
+    auto usage = st.snapshot.cgroup->usage();
+    info.usage = protocol::session_usage{
+        usage.memory_current,
+        usage.memory_peak,
+        static_cast<double>(usage.cpu_usage_us) / 1000.0,
+        static_cast<double>(usage.throttled_us) / 1000.0,
+        usage.pids_current,
+        usage.oom_kills,
+        usage.pids_max_events};
+  }
   return info;
 }
 

@@ -19,6 +19,9 @@ struct session_context {
   std::shared_ptr<const config> settings;
   std::shared_ptr<isolation::process_service> service;
   std::optional<isolation::run_as_user> user;
+  /// Null when cgroups are off. Sessions hold it so that the daemon's parent
+  /// group outlives the removal of their own.
+  std::shared_ptr<isolation::cgroup_manager> cgroups;
 };
 
 /// State of a session actor.

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/cgroup_removal.hpp"
 #include "actors/error.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
@@ -100,6 +101,11 @@ protocol::session_limits effective_limits(
   limits.nproc = lower_limit(settings.limit_nproc, asked.nproc);
   limits.nofile = lower_limit(settings.limit_nofile, asked.nofile);
   limits.timeout_s = lower_limit(settings.default_timeout_s, asked.timeout_s);
+  limits.cgroup_memory_bytes =
+      lower_limit(settings.cgroup_memory_bytes, asked.cgroup_memory_bytes);
+  limits.cpu_percent =
+      lower_limit(settings.cgroup_cpu_percent, asked.cpu_percent);
+  limits.pids_max = lower_limit(settings.cgroup_pids_max, asked.pids_max);
   limits.output_bytes =
       lower_limit(settings.max_output_bytes, asked.output_bytes);
   return limits;
@@ -184,6 +190,9 @@ void on_session_down(self_pointer self, const caf::down_msg& msg) {
         "error=\"{}\"; destroying the session",
         id, restarts.size(), caf::to_string(msg.reason));
     kill_snapshot_groups(entry->second.snapshot);
+    if (entry->second.snapshot.cgroup)
+      remove_cgroup(self->system(), id, entry->second.snapshot.cgroup,
+                    st.context.cgroups);
     st.sessions.erase(entry);
     return;
   }
@@ -221,6 +230,21 @@ caf::result<protocol::session_info> create_session(
   for (auto& [name, value] : options.env)
     snapshot.env[name] = std::move(value);
   snapshot.limits = effective_limits(settings, options.limits);
+  if (st.context.cgroups) {
+    isolation::cgroup_limits limits;
+    limits.memory_bytes = snapshot.limits.cgroup_memory_bytes.value_or(0);
+    limits.cpu_percent = snapshot.limits.cpu_percent.value_or(0);
+    limits.pids_max = snapshot.limits.pids_max.value_or(0);
+    auto made = st.context.cgroups->create_session(snapshot.id, limits);
+    if (!made.group)
+      return reject(
+          self, error_code::internal_error,
+          "cannot create the cgroup of the session: " + made.error->message() +
+              "; the daemon's cgroup may need to be delegated to "
+              "it, or start it with cgroups off");
+    snapshot.cgroup =
+        std::make_shared<isolation::session_cgroup>(std::move(*made.group));
+  }
 
   auto& entry = st.sessions[snapshot.id];
   entry.snapshot = std::move(snapshot);
@@ -309,8 +333,9 @@ protocol::system_stats make_stats(const supervisor_state& st) {
   stats.version = CORRAL_VERSION;
   stats.uptime_s =
       std::chrono::duration<double>(clock_type::now() - st.started_at).count();
-  // TODO: report cgroups here once sessions get their own cgroup.
-  stats.isolation = "rlimits";
+  stats.isolation = st.context.cgroups
+                        ? "rlimits and " + st.context.cgroups->description()
+                        : "rlimits only";
   stats.sessions = st.sessions.size();
   stats.max_sessions = st.settings->max_sessions;
   stats.commands_running = st.running;
@@ -406,10 +431,12 @@ caf::result<std::string> call_extension(self_pointer self,
 caf::behavior supervisor(self_pointer self,
                          std::shared_ptr<const config> settings,
                          std::shared_ptr<isolation::process_service> service,
-                         std::optional<isolation::run_as_user> user) {
+                         std::optional<isolation::run_as_user> user,
+                         std::shared_ptr<isolation::cgroup_manager> cgroups) {
   auto& st = self->state;
   st.home = user ? user->home : home_of_daemon_user();
-  st.context = {settings, std::move(service), std::move(user)};
+  st.context = {settings, std::move(service), std::move(user),
+                std::move(cgroups)};
   st.settings = std::move(settings);
   self->set_down_handler(
       [=](caf::down_msg& msg) { on_session_down(self, msg); });
@@ -510,12 +537,13 @@ caf::behavior supervisor(self_pointer self,
 
 }  // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& system,
-                            std::shared_ptr<const config> settings,
-                            std::shared_ptr<isolation::process_service> service,
-                            std::optional<isolation::run_as_user> user) {
+caf::actor spawn_supervisor(
+    caf::actor_system& system, std::shared_ptr<const config> settings,
+    std::shared_ptr<isolation::process_service> service,
+    std::optional<isolation::run_as_user> user,
+    std::shared_ptr<isolation::cgroup_manager> cgroups) {
   return system.spawn(supervisor, std::move(settings), std::move(service),
-                      std::move(user));
+                      std::move(user), std::move(cgroups));
 }
 
 }  // namespace corral::actors

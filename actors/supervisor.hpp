@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "isolation/cgroup.hpp"
 #include "isolation/process_service.hpp"
 #include "runtime/config.hpp"
 
@@ -36,12 +37,16 @@ namespace corral::actors {
 ///   INTERNAL_ERROR when the extension fails or misses
 ///   `extension_timeout_ms`.
 ///
+/// With `cgroups` (null when they are off), each session gets its own
+/// cgroup with the configured limits, lowered by what it asked for.
+///
 /// A session actor that dies abnormally is restarted from its last
 /// snapshot, at most a few times a minute; after that the session is
 /// destroyed and its processes killed.
 caf::actor spawn_supervisor(caf::actor_system& system,
                             std::shared_ptr<const config> settings,
                             std::shared_ptr<isolation::process_service> service,
-                            std::optional<isolation::run_as_user> user);
+                            std::optional<isolation::run_as_user> user,
+                            std::shared_ptr<isolation::cgroup_manager> cgroups);
 
 }  // namespace corral::actors

@@ -78,6 +78,35 @@ struct reset_signals_init : boost::process::extend::handler {
   }
 };
 
+/// One cgroup.procs file opened by the parent for the child to join.
+struct cgroup_attach_step {
+  int fd = -1;        // open for writing, close-on-exec
+  std::string label;  // "cgroup attach <path>"
+};
+
+/// Moves the child into its cgroups by writing "0" to each cgroup.procs
+/// descriptor; both cgroup v1 and v2 read 0 as the writing process. It
+/// runs first, so every later step and the command itself run inside the
+/// groups. That also puts it before drop_user_init, while the child still
+/// has the daemon's credentials, and before stdio_init and
+/// close_descriptors_init replace or close the descriptors.
+struct cgroup_attach_init : boost::process::extend::handler {
+  child_failure* failure = nullptr;
+  std::vector<cgroup_attach_step> steps;
+
+  /// Child side, between vfork and execve: async-signal-safe calls only,
+  /// no allocation.
+  template <class Executor>
+  void on_exec_setup(Executor&) const {
+    for (const cgroup_attach_step& step : steps) {
+      ssize_t written = ::write(step.fd, "0", 1);
+      if (written != 1) {
+        fail_in_child(*failure, step.label.c_str(), written < 0 ? errno : EIO);
+      }
+    }
+  }
+};
+
 /// Puts the child in a new process group whose id is its pid, so the daemon
 /// can signal the command together with everything it starts.
 struct process_group_init : boost::process::extend::handler {

@@ -229,6 +229,25 @@ std::vector<rlimit_step> make_rlimit_steps(const rlimit_values& limits) {
   return steps;
 }
 
+// Opens the cgroup.procs files of `spec` for the child's attach step. The
+// descriptors stay open until the launch returns.
+std::optional<launch_error> open_cgroup_procs(
+    const launch_spec& spec, std::vector<unique_fd>& descriptors,
+    std::vector<cgroup_attach_step>& steps) {
+  for (const std::string& path : spec.cgroup_procs) {
+    unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      return error_from_errno("open " + path);
+    }
+    cgroup_attach_step step;
+    step.fd = fd.get();
+    step.label = "cgroup attach " + path;
+    steps.push_back(std::move(step));
+    descriptors.push_back(std::move(fd));
+  }
+  return std::nullopt;
+}
+
 // Blocks every signal of the calling thread while it lives. A signal
 // handler of the daemon must not run in the vfork child, which shares the
 // parent's memory and stack. The child resets its own mask.
@@ -273,6 +292,14 @@ launch_result launch_process(const launch_spec& spec) {
 
   child_failure failure;
   pid_t failed_pid = 0;
+
+  cgroup_attach_init cgroups;
+  cgroups.failure = &failure;
+  std::vector<unique_fd> cgroup_descriptors;
+  if (auto error = open_cgroup_procs(spec, cgroup_descriptors, cgroups.steps)) {
+    result.error = std::move(error);
+    return result;
+  }
 
   reset_signals_init signals;
   signals.failure = &failure;
@@ -340,8 +367,8 @@ launch_result launch_process(const launch_spec& spec) {
     // argv_init replaces the command line that bp::exe and bp::args build,
     // only to give the spec's argv[0].
     bp::child child(bp::exe(program), bp::args(arguments),
-                    bp::env = environment, bp::posix::use_vfork, signals, group,
-                    directory, limits, oom_score, user, stdio,
+                    bp::env = environment, bp::posix::use_vfork, cgroups,
+                    signals, group, directory, limits, oom_score, user, stdio,
                     close_descriptors, argv, exec_failure, boost_error);
     // Detach at once: the destructor of an attached bp::child kills the
     // process and waits for it, and only the reaper may wait.

@@ -25,6 +25,11 @@ struct launch_spec {
   rlimit_values limits;
   std::optional<run_as_user> user;
   int oom_score_adj = 0;  // written to /proc/self/oom_score_adj; 0 = keep
+  /// cgroup.procs files the child joins before any other setup step, one
+  /// per cgroup hierarchy (session_cgroup::procs_paths). The launch fails
+  /// when one cannot be opened or written, so the command never runs
+  /// outside its groups.
+  std::vector<std::string> cgroup_procs;
   /// Opens a pipe on descriptor `state_fd` in the child, for the shell
   /// wrapper to report its final directory and environment.
   bool capture_state = false;

@@ -23,6 +23,10 @@ struct session_limits {
   std::optional<std::uint64_t> nofile;        // RLIMIT_NOFILE
   std::optional<std::uint64_t> timeout_s;     // default command timeout
   std::optional<std::uint64_t> output_bytes;  // kept bytes per stream
+  // Limits of the session's cgroup, for all its processes together.
+  std::optional<std::uint64_t> cgroup_memory_bytes;
+  std::optional<std::uint64_t> cpu_percent;  // of one CPU
+  std::optional<std::uint64_t> pids_max;
 };
 
 /// Parameters of `session.create`.
@@ -84,6 +88,17 @@ struct exec_result {
   resource_usage usage;
 };
 
+/// Usage of a session's cgroup. All zero when cgroups are off.
+struct session_usage {
+  std::uint64_t memory_bytes = 0;
+  std::uint64_t memory_peak_bytes = 0;
+  double cpu_ms = 0;
+  double throttled_ms = 0;
+  std::uint64_t pids = 0;
+  std::uint64_t oom_kills = 0;
+  std::uint64_t pids_max_events = 0;  // forks rejected by pids_max
+};
+
 /// A session as reported by `session.create` and `session.list`.
 struct session_info {
   std::string id;
@@ -92,6 +107,7 @@ struct session_info {
   std::uint64_t commands_run = 0;
   double age_s = 0;
   double idle_s = 0;
+  std::optional<session_usage> usage;  // set when the session has a cgroup
 };
 
 /// Counters reported by `system.stats`.

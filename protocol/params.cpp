@@ -116,19 +116,26 @@ std::optional<rpc_error> read_limits(const json::value& value,
   if (!value.is_object())
     return invalid("limits must be an object, got " + describe(value));
   const auto& limits = value.get_object();
-  if (auto error = check_known(limits,
-                               {"cpu_sec", "memory_bytes", "nproc", "nofile",
-                                "timeout_s", "output_bytes"},
-                               "limits"))
+  if (auto error = check_known(
+          limits,
+          {"cpu_sec", "memory_bytes", "nproc", "nofile", "timeout_s",
+           "output_bytes", "cgroup_memory_bytes", "cpu_percent", "pids_max"},
+          "limits"))
     return error;
   struct field {
     const char* name;
     std::optional<std::uint64_t>* target;
   };
   const field fields[] = {
-      {"cpu_sec", &out.cpu_sec},     {"memory_bytes", &out.memory_bytes},
-      {"nproc", &out.nproc},         {"nofile", &out.nofile},
-      {"timeout_s", &out.timeout_s}, {"output_bytes", &out.output_bytes},
+      {"cpu_sec", &out.cpu_sec},
+      {"memory_bytes", &out.memory_bytes},
+      {"nproc", &out.nproc},
+      {"nofile", &out.nofile},
+      {"timeout_s", &out.timeout_s},
+      {"output_bytes", &out.output_bytes},
+      {"cgroup_memory_bytes", &out.cgroup_memory_bytes},
+      {"cpu_percent", &out.cpu_percent},
+      {"pids_max", &out.pids_max},
   };
   for (const auto& f : fields) {
     if (auto* item = limits.if_contains(f.name)) {

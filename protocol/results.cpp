@@ -59,11 +59,24 @@ json::object info_object(const session_info& info) {
   // A command can cd into a directory whose name is not UTF-8.
   bool lossy = false;
   auto cwd = sanitize_utf8(info.cwd, lossy);
-  return {
+  json::object object{
       {"session", info.id},          {"cwd", std::move(cwd)},
       {"busy", info.busy},           {"commands_run", info.commands_run},
       {"age_s", round3(info.age_s)}, {"idle_s", round3(info.idle_s)},
   };
+  if (info.usage) {
+    const auto& usage = *info.usage;
+    object["usage"] = json::object{
+        {"memory_bytes", usage.memory_bytes},
+        {"memory_peak_bytes", usage.memory_peak_bytes},
+        {"cpu_ms", round3(usage.cpu_ms)},
+        {"throttled_ms", round3(usage.throttled_ms)},
+        {"pids", usage.pids},
+        {"oom_kills", usage.oom_kills},
+        {"pids_max_events", usage.pids_max_events},
+    };
+  }
+  return object;
 }
 
 json::object count_object(const std::map<std::string, std::uint64_t>& counts) {

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "isolation/cgroup.hpp"
 #include "runtime/client.hpp"
 
 namespace corral {
@@ -142,6 +143,23 @@ const setting settings[] = {
      "user name to run commands as; empty runs them as the daemon's user",
      &config::run_as},
 
+    {"Session cgroups", "cgroups", "MODE",
+     "cgroup version for per-session groups: auto (v2, else v1, else none), "
+     "v2, v1 or off",
+     &config::cgroups},
+    {"Session cgroups", "cgroup_memory_bytes", "BYTES",
+     "memory of all processes of one session, in bytes; past it the "
+     "kernel's OOM killer ends a process of the session; 0 is unlimited",
+     &config::cgroup_memory_bytes},
+    {"Session cgroups", "cgroup_cpu_percent", "PERCENT",
+     "CPU time of one session in percent of one CPU (200 is two CPUs); 0 is "
+     "unlimited",
+     &config::cgroup_cpu_percent, 0, 100000},
+    {"Session cgroups", "cgroup_pids_max", "N",
+     "processes and threads of one session at a time, which stops fork "
+     "bombs; 0 is unlimited",
+     &config::cgroup_pids_max},
+
     {"Lifecycle", "drain_timeout_s", "SEC",
      "seconds that running commands may finish after SIGTERM before they are "
      "killed (3600 at most)",
@@ -168,13 +186,15 @@ std::string flag_of(const char* key) {
 
 const setting* find_by_key(std::string_view key) {
   for (const auto& entry : settings)
-    if (key == entry.key) return &entry;
+    if (key == entry.key)
+      return &entry;
   return nullptr;
 }
 
 const setting* find_by_flag(std::string_view flag) {
   for (const auto& entry : settings)
-    if (flag == flag_of(entry.key)) return &entry;
+    if (flag == flag_of(entry.key))
+      return &entry;
   return nullptr;
 }
 
@@ -183,7 +203,8 @@ const setting* find_by_flag(std::string_view flag) {
 std::string accepted_range(const setting& entry) {
   auto minimum = std::to_string(entry.minimum);
   if (entry.maximum == no_maximum) {
-    if (entry.minimum == 0) return "a non-negative integer";
+    if (entry.minimum == 0)
+      return "a non-negative integer";
     return "an integer of at least " + minimum;
   }
   return "an integer from " + minimum + " to " + std::to_string(entry.maximum);
@@ -193,14 +214,16 @@ std::string quoted(std::string_view text) {
   constexpr std::size_t shown = 80;
   std::string result = "\"";
   result += text.substr(0, shown);
-  if (text.size() > shown) result += "...";
+  if (text.size() > shown)
+    result += "...";
   return result + "\"";
 }
 
 // Returns the number of single-character edits between `a` and `b`.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     auto diagonal = row[0];
     row[0] = i;
@@ -227,8 +250,10 @@ std::string suggestion(std::string_view key, bool as_flag) {
       closest = &entry;
     }
   }
-  if (closest == nullptr) return "";
-  if (as_flag) return "; did you mean --" + flag_of(closest->key) + "?";
+  if (closest == nullptr)
+    return "";
+  if (as_flag)
+    return "; did you mean --" + flag_of(closest->key) + "?";
   return "; did you mean \"" + std::string{closest->key} + "\"?";
 }
 
@@ -237,7 +262,8 @@ std::optional<long long> parse_signed(std::string_view text) {
   long long value = 0;
   const char* end = text.data() + text.size();
   auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+  if (text.empty() || error != std::errc{} || stop != end)
+    return std::nullopt;
   return value;
 }
 
@@ -245,7 +271,8 @@ std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
   std::uint64_t value = 0;
   const char* end = text.data() + text.size();
   auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+  if (text.empty() || error != std::errc{} || stop != end)
+    return std::nullopt;
   return value;
 }
 
@@ -289,7 +316,8 @@ void apply_text(const setting& entry, std::string_view text,
 std::string json_text(const json::value& value) {
   auto text = json::serialize(value);
   constexpr std::size_t shown = 80;
-  if (text.size() > shown) text = text.substr(0, shown) + "...";
+  if (text.size() > shown)
+    text = text.substr(0, shown) + "...";
   return text;
 }
 
@@ -330,7 +358,8 @@ std::vector<std::string> apply_json(const std::string& text,
   json::stream_parser parser;
   json::error_code ec;
   auto consumed = parser.write(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
+  if (!ec)
+    parser.finish(ec);
   if (ec) {
     auto parsed = std::string_view{text}.substr(0, consumed);
     auto line = 1 + std::count(parsed.begin(), parsed.end(), '\n');
@@ -404,7 +433,8 @@ po::options_description describe_options() {
   std::optional<po::options_description> group;
   for (const auto& entry : settings) {
     if (entry.group != current) {
-      if (group) all.add(*group);
+      if (group)
+        all.add(*group);
       current = entry.group;
       group.emplace(current);
     }
@@ -415,7 +445,8 @@ po::options_description describe_options() {
         // option_description keeps its own copy of the text.
         help.c_str()));
   }
-  if (group) all.add(*group);
+  if (group)
+    all.add(*group);
   return all;
 }
 
@@ -450,20 +481,26 @@ bool read_file(const std::string& path, std::string& content,
 
 // Returns why `path` is not an executable regular file, or "" when it is.
 std::string executable_problem(const std::string& path) {
-  if (path.empty() || path.front() != '/') return "not an absolute path";
+  if (path.empty() || path.front() != '/')
+    return "not an absolute path";
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return std::strerror(errno);
-  if (!S_ISREG(info.st_mode)) return "not a regular file";
+  if (::stat(path.c_str(), &info) != 0)
+    return std::strerror(errno);
+  if (!S_ISREG(info.st_mode))
+    return "not a regular file";
   if (::access(path.c_str(), X_OK) != 0)
     return "not executable: " + std::string{std::strerror(errno)};
   return "";
 }
 
 std::string directory_problem(const std::string& path) {
-  if (path.empty()) return "empty";
+  if (path.empty())
+    return "empty";
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return std::strerror(errno);
-  if (!S_ISDIR(info.st_mode)) return "not a directory";
+  if (::stat(path.c_str(), &info) != 0)
+    return std::strerror(errno);
+  if (!S_ISDIR(info.st_mode))
+    return "not a directory";
   return "";
 }
 
@@ -489,7 +526,6 @@ void check_ranges(const config& values, std::vector<std::string>& errors) {
                        accepted_range(entry) + ", got " + value_text);
   }
 }
-
 
 void check_relations(const config& values, std::vector<std::string>& errors) {
   if (values.default_timeout_s > values.max_timeout_s)
@@ -529,6 +565,9 @@ void check_text(const config& values, std::vector<std::string>& errors) {
       errors.push_back("run_as must be empty or an existing user name, got " +
                        quoted(values.run_as) + " (" + problem + ")");
   }
+  if (!isolation::parse_cgroup_mode(values.cgroups))
+    errors.push_back("cgroups must be one of auto, v2, v1, off, got " +
+                     quoted(values.cgroups));
   if (std::find(std::begin(log_levels), std::end(log_levels),
                 values.log_level) == std::end(log_levels))
     errors.push_back(
@@ -596,7 +635,8 @@ void load_flags(int argc, const char* const* argv, config_result& result) {
       flags.emplace_back(entry, option.value.front());
     }
   }
-  if (result.show_help || result.show_version) return;
+  if (result.show_help || result.show_version)
+    return;
 
   if (config_file) {
     std::string text;
@@ -616,12 +656,12 @@ void load_flags(int argc, const char* const* argv, config_result& result) {
 
 }  // namespace
 
-
 config_result load_config(int argc, const char* const* argv) {
   config_result result;
   try {
     load_flags(argc, argv, result);
-    if (result.show_help || result.show_version) return result;
+    if (result.show_help || result.show_version)
+      return result;
     auto errors = validate(result.values);
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
   } catch (const std::exception& error) {

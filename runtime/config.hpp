@@ -54,6 +54,14 @@ struct config {
   int oom_score_adj = 500;  // commands die before the daemon on host OOM
   std::string run_as;       // user name; empty runs commands as the daemon
 
+  // -- per-session cgroups (0 = unlimited) ------------------------------------
+  std::string cgroups = "auto";  // auto, v2, v1 or off
+  /// Memory of one whole session. The default stops a memory hog long
+  /// before it can take a host's memory, yet fits compilers and test runs.
+  std::uint64_t cgroup_memory_bytes = 4ull << 30;
+  std::uint64_t cgroup_cpu_percent = 100;  // one CPU per session
+  std::uint64_t cgroup_pids_max = 512;     // stops fork bombs
+
   // -- lifecycle --------------------------------------------------------------
   std::uint64_t drain_timeout_s = 30;  // SIGTERM: wait for commands this long
   std::uint64_t sweep_interval_ms = 1000;

@@ -1,5 +1,7 @@
 #include "runtime/runtime.hpp"
 
+#include <unistd.h>
+
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -7,6 +9,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/supervisor.hpp"
+#include "isolation/cgroup.hpp"
 #include "isolation/process_service.hpp"
 #include "runtime/log.hpp"
 #include "runtime/server.hpp"
@@ -20,6 +23,26 @@ using namespace corral::actors;
 // How long the drain waits for connections to send their last replies to
 // clients that may have stopped reading.
 constexpr auto close_timeout = std::chrono::seconds{5};
+
+// Opens the cgroup manager for `settings.cgroups` and removes groups that
+// earlier daemons left behind. Returns null when cgroups are off, which
+// the log says once, with the reason.
+std::shared_ptr<isolation::cgroup_manager> open_cgroups(
+    const config& settings) {
+  auto mode = isolation::parse_cgroup_mode(settings.cgroups)
+                  .value_or(isolation::cgroup_mode::automatic);
+  auto manager = isolation::cgroup_manager::open(
+      mode, "corral-" + std::to_string(::getpid()));
+  if (!manager.enabled()) {
+    log::warn("running without cgroups, with rlimits only: {}",
+              manager.description());
+    return nullptr;
+  }
+  log::info("isolation: rlimits and {}", manager.description());
+  if (auto stale = manager.remove_stale(); stale > 0)
+    log::info("removed cgroups of earlier daemons count={}", stale);
+  return std::make_shared<isolation::cgroup_manager>(std::move(manager));
+}
 
 }  // namespace
 
@@ -41,8 +64,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(
   auto shared = std::make_shared<const config>(std::move(settings));
   std::unique_ptr<runtime> result{new runtime(system, shared)};
   result->service_ = std::make_shared<isolation::process_service>();
-  result->supervisor_ =
-      spawn_supervisor(system, shared, result->service_, std::move(user));
+  result->cgroups_ = open_cgroups(*shared);
+  result->supervisor_ = spawn_supervisor(system, shared, result->service_,
+                                         std::move(user), result->cgroups_);
   return result;
 }
 

@@ -12,8 +12,9 @@
 namespace corral {
 
 namespace isolation {
+class cgroup_manager;
 class process_service;
-}
+}  // namespace isolation
 
 /// corral inside a caller's `caf::actor_system`: the process service, the
 /// supervisor and, on request, the TCP server. The caller owns the actor
@@ -73,6 +74,7 @@ class runtime {
   caf::actor_system& system_;
   std::shared_ptr<const config> settings_;
   std::shared_ptr<isolation::process_service> service_;
+  std::shared_ptr<isolation::cgroup_manager> cgroups_;  // null when off
   caf::actor supervisor_;
   caf::actor server_;
   bool drained_ = false;

@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto address = format_address(settings.listen_host, *port);
-  corral::log::info("corrald {} listening on {} pid={} isolation=rlimits",
-                    CORRAL_VERSION, address, ::getpid());
+  corral::log::info("corrald {} listening on {} pid={}", CORRAL_VERSION,
+                    address, ::getpid());
   log_settings(settings);
   if (!settings.ready_file.empty() &&
       !write_ready_file(settings.ready_file, address)) {

@@ -172,6 +172,29 @@ BOOST_AUTO_TEST_CASE(invalid_environment_entry_rejected) {
   BOOST_TEST(result.error->error_number == EINVAL);
 }
 
+BOOST_AUTO_TEST_CASE(cgroup_procs_open_failure_names_path) {
+  auto spec = make_spec({"true"});
+  spec.cgroup_procs = {"/nonexistent/cgroup.procs"};
+  auto result = run_command(service, spec);
+  BOOST_TEST_REQUIRE(result.error.has_value());
+  BOOST_TEST(result.error->step == "open /nonexistent/cgroup.procs");
+  BOOST_TEST(result.error->error_number == ENOENT);
+  BOOST_TEST(!result.outcome.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_attach_failure_fails_launch) {
+  // /dev/full opens for writing and fails every write with ENOSPC, so the
+  // child-side attach step fails and the command must not run.
+  auto spec = make_spec({"sh", "-c", "echo ran"});
+  spec.cgroup_procs = {"/dev/full"};
+  auto result = run_command(service, spec);
+  BOOST_TEST_REQUIRE(result.error.has_value());
+  BOOST_TEST(result.error->step == "cgroup attach /dev/full");
+  BOOST_TEST(result.error->error_number == ENOSPC);
+  BOOST_TEST(!result.outcome.has_value());
+  BOOST_TEST(zombie_children().empty());
+}
+
 BOOST_AUTO_TEST_CASE(rlimits_visible_inside) {
   // dash's ulimit has no portable flag for RLIMIT_NPROC, so those two come
   // from /proc/self/limits as "soft hard".
