@@ -10,7 +10,7 @@
 //   directly;
 // - the daemon's resident memory with 1,000 idle sessions.
 //
-// Usage: corral-bench [--corrald PATH] [--quick]
+// Usage: corral-bench [--corrald PATH] [--quick] [-- CORRALD-FLAGS...]
 
 #include <fcntl.h>
 #include <signal.h>
@@ -69,7 +69,8 @@ double micros_since(bench_clock::time_point start) {
 // The daemon under test, with its log sent to a file.
 class daemon_process {
  public:
-  daemon_process(const std::string& path, const std::string& directory) {
+  daemon_process(const std::string& path, const std::string& directory,
+                 const std::vector<std::string>& extra_args) {
     ready_ = directory + "/ready";
     auto log = directory + "/corrald.log";
     std::vector<std::string> args = {
@@ -77,6 +78,7 @@ class daemon_process {
         ready_, "--max-sessions",    "1100",        "--max-commands",
         "64",   "--max-connections", "64",          "--log-level",
         "warn"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args)
       argv.push_back(arg.data());
@@ -185,14 +187,20 @@ std::string format_ratio(double value) {
 int main(int argc, char** argv) {
   std::string corrald;
   bool quick = false;
+  std::vector<std::string> daemon_args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--") {
+      daemon_args.assign(argv + i + 1, argv + argc);
+      break;
+    }
     if (arg == "--corrald" && i + 1 < argc) {
       corrald = argv[++i];
     } else if (arg == "--quick") {
       quick = true;
     } else {
-      std::cerr << "usage: corral-bench [--corrald PATH] [--quick]\n";
+      std::cerr << "usage: corral-bench [--corrald PATH] [--quick] "
+                   "[-- CORRALD-FLAGS...]\n";
       return 2;
     }
   }
@@ -215,7 +223,7 @@ int main(int argc, char** argv) {
   const int idle_sessions = 1000;
 
   try {
-    daemon_process daemon{corrald, pattern};
+    daemon_process daemon{corrald, pattern, daemon_args};
     auto client = daemon.connect();
 
     std::cout << "| measurement | corral | baseline | corral / baseline |\n"
