@@ -40,7 +40,7 @@
 
 namespace corral::isolation {
 
-/// Which cgroup version to use. `automatic` tries v2, then v1, then off.
+/// The requested cgroup version. `automatic` tries v2, then v1, then off.
 enum class cgroup_mode { automatic, v2, v1, off };
 
 /// Parses "auto", "v2", "v1" or "off". Returns nothing for other text.
@@ -93,7 +93,7 @@ struct cgroup_error {
 
 /// Directory operations on the cgroup file system. The kernel fills a new
 /// group with its interface files on mkdir and removes them with the
-/// group on rmdir; a test replaces these functions to emulate that on a
+/// group on rmdir. A test replaces these functions to emulate that on a
 /// plain directory tree.
 class cgroup_directories {
  public:
@@ -106,9 +106,8 @@ class cgroup_directories {
   virtual int remove_directory(const std::string& path);
 };
 
-/// Where the manager finds the cgroup file systems and this process's
-/// groups. The defaults describe the running host; tests point them at a
-/// fake tree.
+/// Locations of the cgroup file systems and of this process's groups. The
+/// defaults describe the running host; tests point them at a fake tree.
 struct cgroup_system {
   /// Only cgroup mounts at or below this directory are used.
   std::string root = "/sys/fs/cgroup";
@@ -151,10 +150,10 @@ class session_cgroup {
   std::vector<pid_t> pids() const;
 
   /// Kills every process in the group, also those that left the command's
-  /// process group with setsid(2) or a double fork: v2 writes cgroup.kill
-  /// (Linux 5.14 and later), and both versions then send SIGKILL to every
-  /// pid in cgroup.procs until the files are empty or `bound` passes.
-  /// Returns true when the group is empty.
+  /// process group with setsid(2) or a double fork. v2 writes cgroup.kill
+  /// (Linux 5.14 and later). Both versions then send SIGKILL to every pid
+  /// in cgroup.procs until the files are empty or `bound` passes. Returns
+  /// true when the group is empty.
   bool kill_all(std::chrono::milliseconds bound = std::chrono::seconds(2));
 
   /// Kills the processes and removes the group's directories, retrying
@@ -196,8 +195,8 @@ class cgroup_manager {
   /// <own group>/<daemon_name> in each hierarchy; an existing one is
   /// reused. `daemon_name` should be "corral-<pid>" so that
   /// `remove_stale` of a later daemon recognizes it. Never fails: when
-  /// nothing usable is found, the manager is off and `description` says
-  /// why.
+  /// nothing usable is found, the manager is off and `description`
+  /// gives the reason.
   static cgroup_manager open(cgroup_mode mode, std::string daemon_name,
                              cgroup_system system = {});
 
@@ -213,7 +212,7 @@ class cgroup_manager {
   /// Returns the version in force.
   cgroup_version version() const { return version_; }
 
-  /// Returns true unless the version is none.
+  /// Returns true when a cgroup version is in use.
   bool enabled() const { return version_ != cgroup_version::none; }
 
   /// Returns which version is in force and why, such as "cgroup v1
@@ -229,7 +228,8 @@ class cgroup_manager {
   /// Removes sibling groups of the parent named "corral-<pid>" whose pid
   /// is not a live process, after killing the processes left in them.
   /// Returns how many were removed, counting a name once even when it
-  /// exists in several hierarchies.
+  /// exists in several hierarchies. A pid that an unrelated process reuses
+  /// keeps its group until a later call finds the pid unused.
   std::size_t remove_stale();
 
   /// Creates the group of `session_id` and writes `limits` to it. The id

@@ -191,7 +191,7 @@ std::string read_or_default(const std::optional<std::string>& given,
   return text;
 }
 
-// What one detection attempt produced: hierarchies, or the reason why
+// The outcome of one detection attempt: hierarchies, or the reason why
 // the version cannot be used.
 struct detection {
   std::vector<cgroup_hierarchy> hierarchies;
@@ -278,8 +278,9 @@ detection detect_v2(host_view& host) {
     }
   }
   if (!missing.empty()) {
-    return failed("cgroup v2 has no " + join(missing, ", ") +
-                  " controller in " + *own);
+    return failed(
+        "cgroup v2 has no " + join(missing, ", ") +
+        (missing.size() > 1 ? " controllers in " : " controller in ") + *own);
   }
 
   std::string parent = *own + "/" + host.daemon_name;
@@ -322,8 +323,8 @@ detection detect_v2(host_view& host) {
                     errno_text(error));
     }
     moved = true;
-    // The kernel has removed this process from the list by now; skipping
-    // its pid only matters for a test tree, where nothing moves.
+    // The kernel has removed this process from the list by now. Skipping
+    // its pid matters only for a test tree, where nothing moves.
     std::vector<pid_t> others = read_pids(*own + "/cgroup.procs");
     others.erase(std::remove(others.begin(), others.end(), host.self_pid),
                  others.end());

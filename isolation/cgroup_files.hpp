@@ -42,7 +42,7 @@ std::optional<std::uint64_t> find_key(std::string_view text,
                                       std::string_view key);
 
 /// Reads a number file such as memory.current. Returns 0 when the file
-/// is missing or holds no number.
+/// is missing or contains no number.
 std::uint64_t read_number(const std::string& path);
 
 /// Reads one key of a "key value" file. Returns 0 when either is missing.

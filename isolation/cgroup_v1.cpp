@@ -1,6 +1,5 @@
-// cgroup v1 interface files, as described in the kernel's
-// Documentation/admin-guide/cgroup-v1/ (memory.rst, pids.rst, cpuacct.rst)
-// and Documentation/scheduler/sched-bwc.rst for the CPU quota.
+// cgroup v1 interface files of the memory, cpu, cpuacct and pids
+// controllers, each of which may be mounted as its own hierarchy.
 
 #include <string>
 

@@ -85,7 +85,7 @@ struct cgroup_attach_step {
 };
 
 /// Moves the child into its cgroups by writing "0" to each cgroup.procs
-/// descriptor; both cgroup v1 and v2 read 0 as the writing process. It
+/// descriptor, because the kernel reads pid 0 as the writing process. It
 /// runs first, so every later step and the command itself run inside the
 /// groups. That also puts it before drop_user_init, while the child still
 /// has the daemon's credentials, and before stdio_init and
