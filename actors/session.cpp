@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <sys/stat.h>
+
 #include <csignal>
 
 #include "actors/atoms.hpp"
@@ -103,6 +105,21 @@ command_plan make_plan(const session_state& st,
 void apply_shell_state(session_snapshot& snapshot,
                        const protocol::exec_request& request,
                        shell_state shell) {
+  // execve(2) rejects an environment entry of 128 KiB or more (Linux's
+  // MAX_ARG_STRLEN), so such a variable would make every later command of
+  // the session fail to start. It is dropped instead.
+  constexpr std::size_t max_entry_bytes = 128 * 1024;
+  for (auto it = shell.env.begin(); it != shell.env.end();) {
+    if (it->first.size() + it->second.size() + 2 > max_entry_bytes) {
+      log::warn(
+          "exported variable too large for execve, not kept session={} "
+          "name={} bytes={}",
+          snapshot.id, it->first, it->second.size());
+      it = shell.env.erase(it);
+    } else {
+      ++it;
+    }
+  }
   if (!request.cwd)
     snapshot.cwd = std::move(shell.cwd);
   for (const auto& [name, value] : request.env) {
@@ -190,6 +207,18 @@ caf::result<protocol::exec_result> run(self_pointer self,
                           "or call exec.cancel, or use another session");
   st.last_active = std::chrono::steady_clock::now();
   st.request = std::move(request);
+  // A command may have removed the session's directory; the session would
+  // otherwise fail every launch from then on.
+  struct stat info;
+  if (!st.request.cwd && (::stat(st.snapshot.cwd.c_str(), &info) != 0 ||
+                          !S_ISDIR(info.st_mode))) {
+    const auto& fallback = st.context.settings->default_cwd;
+    log::warn(
+        "session directory is gone session={} cwd=\"{}\"; using {} "
+        "instead",
+        st.snapshot.id, st.snapshot.cwd, fallback);
+    st.snapshot.cwd = fallback;
+  }
   auto plan = make_plan(st, st.request);
   st.command = self->spawn<caf::linked>(command_actor, std::move(plan),
                                         st.context.service,

@@ -210,8 +210,12 @@ std::vector<rlimit_step> make_rlimit_steps(const rlimit_values& limits) {
   if (limits.cpu_sec > 0) {
     // The hard limit one second above the soft one lets SIGXCPU arrive
     // first; the kernel sends SIGKILL only at the hard limit.
-    steps.push_back(make_rlimit_step(RLIMIT_CPU, "RLIMIT_CPU", limits.cpu_sec,
-                                     limits.cpu_sec + 1));
+    // Saturates, so that a huge value cannot wrap around to a hard limit
+    // of 0, which setrlimit rejects.
+    auto hard = limits.cpu_sec < RLIM_INFINITY - 1 ? limits.cpu_sec + 1
+                                                   : RLIM_INFINITY;
+    steps.push_back(
+        make_rlimit_step(RLIMIT_CPU, "RLIMIT_CPU", limits.cpu_sec, hard));
   }
   if (limits.address_space_bytes > 0) {
     steps.push_back(make_rlimit_step(RLIMIT_AS, "RLIMIT_AS",
@@ -364,12 +368,17 @@ launch_result launch_process(const launch_spec& spec) {
   {
     signals_blocked blocked;
     // The initializers' child sides run in this order; see each type.
+    // The rlimits come after the inherited descriptors are closed, because
+    // a low RLIMIT_NOFILE would otherwise make the steps that open files
+    // fail whenever the daemon has many descriptors open. The user is
+    // dropped last, so that the rlimits are still set with root's rights.
     // argv_init replaces the command line that bp::exe and bp::args build,
     // only to give the spec's argv[0].
     bp::child child(bp::exe(program), bp::args(arguments),
                     bp::env = environment, bp::posix::use_vfork, cgroups,
-                    signals, group, directory, limits, oom_score, user, stdio,
-                    close_descriptors, argv, exec_failure, boost_error);
+                    signals, group, directory, oom_score, stdio,
+                    close_descriptors, limits, user, argv, exec_failure,
+                    boost_error);
     // Detach at once: the destructor of an attached bp::child kills the
     // process and waits for it, and only the reaper may wait.
     child.detach();

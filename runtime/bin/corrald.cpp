@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
   auto port = runtime.listen();
   if (!port) {
     corral::log::error(
-        "cannot listen on {}: {}",
+        "cannot listen on {}: {}; another program may use the port: pick "
+        "another with --listen HOST:PORT (port 0 picks a free one)",
         format_address(settings.listen_host, settings.listen_port),
         system.render(port.error()));
     return 1;
