@@ -27,5 +27,7 @@ using hangup_atom = caf::atom_constant<caf::atom("hangup")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using login_timeout_atom = caf::atom_constant<caf::atom("login_tmo")>;
+using partial_line_atom = caf::atom_constant<caf::atom("partial")>;
 
 }  // namespace corral::actors

@@ -15,6 +15,14 @@
 
 namespace corral::actors {
 
+/// Who sends a request to the supervisor: the name from the token file
+/// when authentication is on, else the peer's IP address, and `local` for
+/// programs that embed corral. Sessions belong to the identity that created
+/// them.
+struct client_identity {
+  std::string name;
+};
+
 /// What a child-command actor hands back to its session: the result for the
 /// client, plus the state the shell wrapper reported, which the session
 /// applies to itself.
@@ -44,6 +52,7 @@ struct session_snapshot {
 
 // These types only travel between actors of one process, never over CAF's
 // network layer, so they need no serialization.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::actors::client_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::protocol::session_options)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::protocol::exec_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::protocol::exec_result)

@@ -15,7 +15,9 @@
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/auth.hpp"
 #include "actors/cgroup_removal.hpp"
+#include "actors/client_table.hpp"
 #include "actors/error.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
@@ -39,6 +41,10 @@ struct session_entry {
   session_snapshot snapshot;
   std::uint64_t in_flight = 0;  // exec.run requests forwarded, not replied to
   std::deque<clock_type::time_point> restarts;
+  std::string owner;  // the client identity that created it
+  /// The last request for the session, or the end of its last command.
+  clock_type::time_point last_request = clock_type::now();
+  std::chrono::seconds idle_limit{0};
 };
 
 struct supervisor_state {
@@ -62,6 +68,7 @@ struct supervisor_state {
   bool drain_finished = false;
   std::vector<caf::typed_response_promise<caf::unit_t>> drain_waiters;
   std::map<std::string, caf::actor> extensions;  // by method namespace
+  std::shared_ptr<client_table> clients;         // shared with the connections
 };
 
 using self_pointer = caf::stateful_actor<supervisor_state>*;
@@ -70,8 +77,70 @@ caf::error reject(self_pointer self, error_code code, std::string message,
                   std::map<std::string, std::int64_t> details = {}) {
   auto name = std::string{protocol::symbolic_name(code)};
   self->state.rejections[name] += 1;
-  log::info("request rejected error={} message=\"{}\"", name, message);
+  log::info("request rejected error={} message=\"{}\"", name,
+            log::printable(message, 300));
   return make_error(code, std::move(message), std::move(details));
+}
+
+// Rejects a request of `client`, counted for that client too.
+caf::error reject_for(self_pointer self, const std::string& client,
+                      error_code code, std::string message,
+                      std::map<std::string, std::int64_t> details = {}) {
+  auto name = protocol::symbolic_name(code);
+  self->state.rejections[std::string{name}] += 1;
+  self->state.clients->count_rejection(client, name);
+  log::info("request rejected client={} error={} message=\"{}\"", client, name,
+            message);
+  return make_error(code, std::move(message), std::move(details));
+}
+
+// Returns the session `id` when `client` owns it, else null. Another
+// client's session is reported exactly like a missing one, so that ids
+// reveal nothing about other clients.
+session_entry* find_owned(supervisor_state& st, const std::string& client,
+                          const std::string& id) {
+  auto found = st.sessions.find(id);
+  if (found == st.sessions.end() || found->second.owner != client)
+    return nullptr;
+  return &found->second;
+}
+
+caf::error session_not_found(self_pointer self, const std::string& client,
+                             const std::string& id, std::string_view hint) {
+  return reject_for(
+      self, client, error_code::session_not_found,
+      "session \"" + id + "\" does not exist" + std::string{hint});
+}
+
+std::uint64_t sessions_of(const supervisor_state& st,
+                          const std::string& client) {
+  return static_cast<std::uint64_t>(
+      std::count_if(st.sessions.begin(), st.sessions.end(),
+                    [&](const auto& x) { return x.second.owner == client; }));
+}
+
+// Destroys sessions that ran no command and got no request for longer
+// than their idle limit, through the same path as session.destroy.
+void expire_idle_sessions(self_pointer self) {
+  auto& st = self->state;
+  if (st.draining)
+    return;
+  auto now = clock_type::now();
+  for (auto i = st.sessions.begin(); i != st.sessions.end();) {
+    auto& entry = i->second;
+    auto idle = now - entry.last_request;
+    if (entry.in_flight > 0 || idle < entry.idle_limit) {
+      ++i;
+      continue;
+    }
+    log::info(
+        "session expired session={} client={} idle_s={:.1f} "
+        "max_idle_s={}",
+        i->first, entry.owner, std::chrono::duration<double>(idle).count(),
+        entry.idle_limit.count());
+    self->send(entry.actor, destroy_atom::value);
+    i = st.sessions.erase(i);
+  }
 }
 
 caf::error shutting_down(self_pointer self) {
@@ -205,22 +274,35 @@ void on_session_down(self_pointer self, const caf::down_msg& msg) {
 }
 
 caf::result<protocol::session_info> create_session(
-    self_pointer self, protocol::session_options& options) {
+    self_pointer self, const std::string& client,
+    protocol::session_options& options) {
   auto& st = self->state;
   const auto& settings = *st.settings;
   if (st.draining)
     return shutting_down(self);
+  // The embedding program itself (`local`) is bounded by max_sessions only:
+  // the per-client limit protects clients from each other.
+  auto owned = sessions_of(st, client);
+  if (client != "local" && owned >= settings.max_sessions_per_client)
+    return reject_for(
+        self, client, error_code::client_session_limit,
+        "client " + client + " already has " + std::to_string(owned) +
+            " sessions, its limit (max_sessions_per_client); destroy a "
+            "session you no longer need and retry",
+        {{"sessions", static_cast<std::int64_t>(owned)},
+         {"max_sessions_per_client",
+          static_cast<std::int64_t>(settings.max_sessions_per_client)}});
   if (st.sessions.size() >= settings.max_sessions)
-    return reject(
-        self, error_code::session_limit,
+    return reject_for(
+        self, client, error_code::session_limit,
         "the daemon already has " + std::to_string(st.sessions.size()) +
             " sessions, its limit (max_sessions); destroy a session "
             "you no longer need and retry",
         {{"max_sessions", static_cast<std::int64_t>(settings.max_sessions)}});
   auto cwd = options.cwd.value_or(settings.default_cwd);
   if (!is_directory(cwd))
-    return reject(self, error_code::invalid_params,
-                  "cwd \"" + cwd + "\" is not an existing directory");
+    return reject_for(self, client, error_code::invalid_params,
+                      "cwd \"" + cwd + "\" is not an existing directory");
 
   session_snapshot snapshot;
   snapshot.id = "s-" + std::to_string(st.next_id++);
@@ -248,9 +330,13 @@ caf::result<protocol::session_info> create_session(
 
   auto& entry = st.sessions[snapshot.id];
   entry.snapshot = std::move(snapshot);
+  entry.owner = client;
+  entry.idle_limit = std::chrono::seconds{std::min(
+      options.idle_s.value_or(settings.max_idle_sec), settings.max_idle_sec)};
+  entry.last_request = clock_type::now();
   spawn_session(self, entry);
-  log::info("session created session={} cwd=\"{}\" sessions={}",
-            entry.snapshot.id, entry.snapshot.cwd, st.sessions.size());
+  log::info("session created session={} client={} cwd=\"{}\" sessions={}",
+            entry.snapshot.id, client, entry.snapshot.cwd, st.sessions.size());
   protocol::session_info info;
   info.id = entry.snapshot.id;
   info.cwd = entry.snapshot.cwd;
@@ -258,46 +344,50 @@ caf::result<protocol::session_info> create_session(
 }
 
 caf::result<protocol::exec_result> run_command(
-    self_pointer self, protocol::exec_request& request) {
+    self_pointer self, const std::string& client,
+    protocol::exec_request& request) {
   auto& st = self->state;
   if (st.draining)
     return shutting_down(self);
-  auto found = st.sessions.find(request.session);
-  if (found == st.sessions.end())
-    return reject(self, error_code::session_not_found,
-                  "session \"" + request.session +
-                      "\" does not exist; create one with session.create");
+  auto* found = find_owned(st, client, request.session);
+  if (found == nullptr)
+    return session_not_found(self, client, request.session,
+                             "; create one with session.create");
+  found->last_request = clock_type::now();
   // The session would reject it too; rejecting here keeps a busy session's
   // extra requests out of the running count.
-  if (found->second.in_flight > 0)
-    return reject(self, error_code::session_busy,
-                  "session " + request.session +
-                      " is already running a command; wait for its result "
-                      "or call exec.cancel, or use another session");
+  if (found->in_flight > 0)
+    return reject_for(self, client, error_code::session_busy,
+                      "session " + request.session +
+                          " is already running a command; wait for its "
+                          "result or call exec.cancel, or use another "
+                          "session");
   if (st.running >= st.settings->max_commands)
-    return reject(self, error_code::command_limit,
-                  std::to_string(st.running) +
-                      " commands are running, the daemon's limit "
-                      "(max_commands); retry when one has finished",
-                  {{"max_commands",
-                    static_cast<std::int64_t>(st.settings->max_commands)}});
+    return reject_for(self, client, error_code::command_limit,
+                      std::to_string(st.running) +
+                          " commands are running, the daemon's limit "
+                          "(max_commands); retry when one has finished",
+                      {{"max_commands",
+                        static_cast<std::int64_t>(st.settings->max_commands)}});
   st.running += 1;
   st.started += 1;
-  found->second.in_flight += 1;
+  found->in_flight += 1;
   auto id = request.session;
   auto promise = self->make_response_promise<protocol::exec_result>();
   auto done = [=](std::optional<std::string> reason) {
     auto& st = self->state;
     st.running -= 1;
-    if (auto entry = st.sessions.find(id); entry != st.sessions.end())
+    if (auto entry = st.sessions.find(id); entry != st.sessions.end()) {
       entry->second.in_flight -= 1;
+      entry->second.last_request = clock_type::now();
+    }
     if (reason) {
       st.finished += 1;
       st.reasons[*reason] += 1;
     }
     finish_drain_if_idle(self);
   };
-  self->request(found->second.actor, caf::infinite, run_atom::value,
+  self->request(found->actor, caf::infinite, run_atom::value,
                 std::move(request))
       .then(
           [=](protocol::exec_result& result) mutable {
@@ -306,9 +396,9 @@ caf::result<protocol::exec_result> run_command(
           },
           [=](caf::error& error) mutable {
             auto rpc = to_rpc_error(error);
-            self->state
-                .rejections[std::string{protocol::symbolic_name(rpc.code)}] +=
-                1;
+            auto name = protocol::symbolic_name(rpc.code);
+            self->state.rejections[std::string{name}] += 1;
+            self->state.clients->count_rejection(client, name);
             done(std::nullopt);
             promise.deliver(std::move(error));
           });
@@ -316,16 +406,85 @@ caf::result<protocol::exec_result> run_command(
 }
 
 caf::result<std::string> destroy_session(self_pointer self,
+                                         const std::string& client,
                                          const std::string& id) {
   auto& st = self->state;
-  auto found = st.sessions.find(id);
-  if (found == st.sessions.end())
-    return reject(self, error_code::session_not_found,
-                  "session \"" + id + "\" does not exist");
+  auto* found = find_owned(st, client, id);
+  if (found == nullptr)
+    return session_not_found(self, client, id, "");
   // The actor quits once its running command, if any, has replied.
-  self->send(found->second.actor, destroy_atom::value);
-  st.sessions.erase(found);
+  self->send(found->actor, destroy_atom::value);
+  st.sessions.erase(id);
   return id;
+}
+
+caf::result<std::string> cancel_command(self_pointer self,
+                                        const std::string& client,
+                                        const std::string& id) {
+  auto* found = find_owned(self->state, client, id);
+  if (found == nullptr)
+    return session_not_found(self, client, id, "");
+  found->last_request = clock_type::now();
+  self->delegate(found->actor, cancel_atom::value);
+  return caf::delegated<std::string>{};
+}
+
+// Collects the info of `client`'s sessions, sorted by id. A session that
+// does not answer within 5 seconds is left out.
+caf::result<std::vector<protocol::session_info>> list_sessions(
+    self_pointer self, const std::string& client) {
+  auto promise =
+      self->make_response_promise<std::vector<protocol::session_info>>();
+  std::vector<caf::actor> owned;
+  for (auto& [id, entry] : self->state.sessions)
+    if (entry.owner == client)
+      owned.push_back(entry.actor);
+  if (owned.empty()) {
+    promise.deliver(std::vector<protocol::session_info>{});
+    return promise;
+  }
+  auto collected = std::make_shared<std::vector<protocol::session_info>>();
+  auto pending = std::make_shared<std::size_t>(owned.size());
+  auto complete = [=]() mutable {
+    if (--*pending > 0)
+      return;
+    std::sort(collected->begin(), collected->end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    promise.deliver(std::move(*collected));
+  };
+  for (auto& actor : owned)
+    self->request(actor, std::chrono::seconds{5}, list_atom::value)
+        .then(
+            [=](protocol::session_info& info) mutable {
+              collected->push_back(std::move(info));
+              complete();
+            },
+            [=](caf::error&) mutable { complete(); });
+  return promise;
+}
+
+// Returns the per-client part of system.stats: sessions and running
+// commands from the session table, rejections from the client table. At
+// most `max_tracked_clients` entries.
+std::map<std::string, protocol::client_stats> client_stats_of(
+    const supervisor_state& st) {
+  std::map<std::string, protocol::client_stats> clients;
+  for (const auto& [id, entry] : st.sessions) {
+    auto& client = clients[entry.owner];
+    client.sessions += 1;
+    if (entry.in_flight > 0)
+      client.commands_running += 1;
+  }
+  for (auto& [name, rejections] : st.clients->rejections()) {
+    if (clients.size() >= max_tracked_clients && !clients.count(name))
+      continue;
+    clients[name].rejections = std::move(rejections);
+  }
+  // NOTE: only reachable with more than max_tracked_clients owners of
+  // sessions; the names last in sort order are left out.
+  while (clients.size() > max_tracked_clients)
+    clients.erase(std::prev(clients.end()));
+  return clients;
 }
 
 protocol::system_stats make_stats(const supervisor_state& st) {
@@ -347,12 +506,14 @@ protocol::system_stats make_stats(const supervisor_state& st) {
   stats.draining = st.draining;
   stats.rejections = st.rejections;
   stats.reasons = st.reasons;
+  stats.clients = client_stats_of(st);
   return stats;
 }
 
 // Built-in method namespaces, which extensions cannot take over.
 bool is_builtin_namespace(const std::string& name) {
-  return name == "system" || name == "session" || name == "exec";
+  return name == "system" || name == "session" || name == "exec" ||
+         name == "auth";
 }
 
 caf::result<void> register_extension(self_pointer self, const std::string& name,
@@ -362,7 +523,8 @@ caf::result<void> register_extension(self_pointer self, const std::string& name,
     return make_error(error_code::invalid_params,
                       "extension namespace \"" + name +
                           "\" is invalid: use one word without dots, other "
-                          "than system, session and exec, and a live actor");
+                          "than system, session, exec and auth, and a live "
+                          "actor");
   self->state.extensions[name] = handler;
   log::info("extension registered namespace={}", name);
   return caf::unit;
@@ -370,7 +532,7 @@ caf::result<void> register_extension(self_pointer self, const std::string& name,
 
 caf::error method_not_found(self_pointer self, const std::string& method) {
   std::string known =
-      "system.ping, system.stats, session.create, "
+      "auth.login, system.ping, system.stats, session.create, "
       "session.destroy, session.list, exec.run, exec.cancel";
   for (const auto& [name, handler] : self->state.extensions)
     known += ", " + name + ".*";
@@ -405,7 +567,8 @@ caf::result<std::string> call_extension(self_pointer self,
               promise.deliver(std::move(*text));
               return;
             }
-            log::warn("extension returned invalid JSON method={}", method);
+            log::warn("extension returned invalid JSON method={}",
+                      log::printable(method));
             promise.deliver(make_error(
                 error_code::internal_error,
                 "method " + method + " returned a result that is not JSON"));
@@ -415,8 +578,8 @@ caf::result<std::string> call_extension(self_pointer self,
               promise.deliver(std::move(error));
               return;
             }
-            log::warn("extension failed method={} error=\"{}\"", method,
-                      caf::to_string(error));
+            log::warn("extension failed method={} error=\"{}\"",
+                      log::printable(method), caf::to_string(error));
             auto why = error == caf::sec::request_timeout
                            ? "did not reply within " +
                                  std::to_string(timeout.count()) + " ms"
@@ -432,8 +595,10 @@ caf::behavior supervisor(self_pointer self,
                          std::shared_ptr<const config> settings,
                          std::shared_ptr<isolation::process_service> service,
                          std::optional<isolation::run_as_user> user,
-                         std::shared_ptr<isolation::cgroup_manager> cgroups) {
+                         std::shared_ptr<isolation::cgroup_manager> cgroups,
+                         std::shared_ptr<client_table> clients) {
   auto& st = self->state;
+  st.clients = std::move(clients);
   st.home = user ? user->home : home_of_daemon_user();
   st.context = {settings, std::move(service), std::move(user),
                 std::move(cgroups)};
@@ -443,52 +608,40 @@ caf::behavior supervisor(self_pointer self,
   self->delayed_send(self,
                      std::chrono::milliseconds{st.settings->sweep_interval_ms},
                      sweep_atom::value);
+  const std::string local{local_client};
   return {
+      [=](create_atom, const client_identity& client,
+          protocol::session_options& options) {
+        return create_session(self, client.name, options);
+      },
+      [=](run_atom, const client_identity& client,
+          protocol::exec_request& request) {
+        return run_command(self, client.name, request);
+      },
+      [=](destroy_atom, const client_identity& client, const std::string& id) {
+        return destroy_session(self, client.name, id);
+      },
+      [=](cancel_atom, const client_identity& client, const std::string& id) {
+        return cancel_command(self, client.name, id);
+      },
+      [=](list_atom, const client_identity& client) {
+        return list_sessions(self, client.name);
+      },
+      // The forms without an identity are for programs that embed corral;
+      // they act as the client `local`.
       [=](create_atom, protocol::session_options& options) {
-        return create_session(self, options);
+        return create_session(self, local, options);
       },
       [=](run_atom, protocol::exec_request& request) {
-        return run_command(self, request);
+        return run_command(self, local, request);
       },
       [=](destroy_atom, const std::string& id) {
-        return destroy_session(self, id);
+        return destroy_session(self, local, id);
       },
-      [=](cancel_atom, const std::string& id) -> caf::result<std::string> {
-        auto found = self->state.sessions.find(id);
-        if (found == self->state.sessions.end())
-          return reject(self, error_code::session_not_found,
-                        "session \"" + id + "\" does not exist");
-        self->delegate(found->second.actor, cancel_atom::value);
-        return caf::delegated<std::string>{};
+      [=](cancel_atom, const std::string& id) {
+        return cancel_command(self, local, id);
       },
-      [=](list_atom) -> caf::result<std::vector<protocol::session_info>> {
-        auto promise =
-            self->make_response_promise<std::vector<protocol::session_info>>();
-        auto& sessions = self->state.sessions;
-        if (sessions.empty()) {
-          promise.deliver(std::vector<protocol::session_info>{});
-          return promise;
-        }
-        auto collected =
-            std::make_shared<std::vector<protocol::session_info>>();
-        auto pending = std::make_shared<std::size_t>(sessions.size());
-        auto complete = [=]() mutable {
-          if (--*pending > 0)
-            return;
-          std::sort(collected->begin(), collected->end(),
-                    [](const auto& a, const auto& b) { return a.id < b.id; });
-          promise.deliver(std::move(*collected));
-        };
-        for (auto& [id, entry] : sessions)
-          self->request(entry.actor, std::chrono::seconds{5}, list_atom::value)
-              .then(
-                  [=](protocol::session_info& info) mutable {
-                    collected->push_back(std::move(info));
-                    complete();
-                  },
-                  [=](caf::error&) mutable { complete(); });
-        return promise;
-      },
+      [=](list_atom) { return list_sessions(self, local); },
       [=](stats_atom) { return make_stats(self->state); },
       [=](register_atom, const std::string& name, const caf::actor& handler) {
         return register_extension(self, name, handler);
@@ -504,6 +657,7 @@ caf::behavior supervisor(self_pointer self,
           found->second.snapshot = std::move(snapshot);
       },
       [=](sweep_atom) {
+        expire_idle_sessions(self);
         for (auto& [id, entry] : self->state.sessions)
           self->send(entry.actor, sweep_atom::value);
         self->delayed_send(
@@ -537,13 +691,17 @@ caf::behavior supervisor(self_pointer self,
 
 }  // namespace
 
-caf::actor spawn_supervisor(
-    caf::actor_system& system, std::shared_ptr<const config> settings,
-    std::shared_ptr<isolation::process_service> service,
-    std::optional<isolation::run_as_user> user,
-    std::shared_ptr<isolation::cgroup_manager> cgroups) {
+caf::actor spawn_supervisor(caf::actor_system& system,
+                            std::shared_ptr<const config> settings,
+                            std::shared_ptr<isolation::process_service> service,
+                            std::optional<isolation::run_as_user> user,
+                            std::shared_ptr<isolation::cgroup_manager> cgroups,
+                            std::shared_ptr<client_table> clients) {
+  if (!clients)
+    clients = std::make_shared<client_table>(settings->rate_limit_per_sec,
+                                             settings->rate_limit_burst);
   return system.spawn(supervisor, std::move(settings), std::move(service),
-                      std::move(user), std::move(cgroups));
+                      std::move(user), std::move(cgroups), std::move(clients));
 }
 
 }  // namespace corral::actors

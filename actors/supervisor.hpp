@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "actors/client_table.hpp"
 #include "isolation/cgroup.hpp"
 #include "isolation/process_service.hpp"
 #include "runtime/config.hpp"
@@ -14,14 +15,21 @@ namespace corral::actors {
 /// Spawns the supervisor: the one actor that admits or rejects sessions and
 /// commands against capacity, owns the session actors and drives the drain.
 ///
-/// Messages (errors are `caf::error`s made by `actors::make_error`):
-/// - `create_atom, session_options` -> `session_info`; SESSION_LIMIT,
-///   SHUTTING_DOWN, INVALID_PARAMS (a `cwd` that is not a directory).
-/// - `run_atom, exec_request` -> `exec_result`; SESSION_NOT_FOUND,
-///   COMMAND_LIMIT, SESSION_BUSY, SPAWN_FAILED, SHUTTING_DOWN.
-/// - `cancel_atom, id` and `destroy_atom, id` -> the id; SESSION_NOT_FOUND,
-///   and COMMAND_NOT_FOUND for a cancel with nothing running.
-/// - `list_atom` -> `std::vector<session_info>`.
+/// Messages (errors are `caf::error`s made by `actors::make_error`). Each
+/// session message comes in two forms: with a `client_identity` after the
+/// atom, as connections send them, and without, which acts as the client
+/// `local` (for programs that embed corral). A session belongs to the
+/// client that created it; for any other client it does not exist.
+/// - `create_atom, [client_identity,] session_options` -> `session_info`;
+///   CLIENT_SESSION_LIMIT, SESSION_LIMIT, SHUTTING_DOWN, INVALID_PARAMS (a
+///   `cwd` that is not a directory).
+/// - `run_atom, [client_identity,] exec_request` -> `exec_result`;
+///   SESSION_NOT_FOUND, COMMAND_LIMIT, SESSION_BUSY, SPAWN_FAILED,
+///   SHUTTING_DOWN.
+/// - `cancel_atom, [client_identity,] id` and `destroy_atom,
+///   [client_identity,] id` -> the id; SESSION_NOT_FOUND, and
+///   COMMAND_NOT_FOUND for a cancel with nothing running.
+/// - `list_atom [, client_identity]` -> that client's `session_info`s.
 /// - `stats_atom` -> `system_stats`.
 /// - `conns_atom, uint64_t`: the current number of client connections.
 /// - `drain_atom` -> `unit` once every running command has ended: stops
@@ -43,10 +51,18 @@ namespace corral::actors {
 /// A session actor that dies abnormally is restarted from its last
 /// snapshot, at most a few times a minute; after that the session is
 /// destroyed and its processes killed.
+///
+/// Every `sweep_interval_ms` it destroys sessions that ran no command and
+/// got no request for `max_idle_sec` (or the `idle_s` they asked for).
+///
+/// `clients` is the table the connections count rate limits in; the
+/// supervisor adds its rejections to it for `system.stats`. Null makes a
+/// new one.
 caf::actor spawn_supervisor(caf::actor_system& system,
                             std::shared_ptr<const config> settings,
                             std::shared_ptr<isolation::process_service> service,
                             std::optional<isolation::run_as_user> user,
-                            std::shared_ptr<isolation::cgroup_manager> cgroups);
+                            std::shared_ptr<isolation::cgroup_manager> cgroups,
+                            std::shared_ptr<client_table> clients = nullptr);
 
 }  // namespace corral::actors

@@ -26,6 +26,9 @@ enum class error_code : std::uint8_t {
   spawn_failed,
   connection_limit,
   command_not_found,
+  unauthorized,
+  client_session_limit,
+  rate_limited,
 };
 
 /// Returns the numeric JSON-RPC `error.code` for `code`.

@@ -82,6 +82,10 @@ decoded<exec_request> decode_exec_run(const params_ptr& params,
 /// (`session.destroy`, `exec.cancel`).
 decoded<std::string> decode_session_id(const params_ptr& params);
 
+/// Decodes `auth.login` params: the token. Error messages never contain
+/// the token.
+decoded<std::string> decode_login(const params_ptr& params);
+
 /// Checks that a method that takes no parameters got none.
 std::optional<rpc_error> expect_no_params(const params_ptr& params);
 

@@ -34,6 +34,9 @@ struct session_options {
   std::optional<std::string> cwd;
   environment env;
   session_limits limits;
+  /// Seconds without a request after which the session is destroyed; can
+  /// only lower the configured `max_idle_sec`.
+  std::optional<std::uint64_t> idle_s;
 };
 
 /// How `exec.run` returns captured output.
@@ -110,6 +113,13 @@ struct session_info {
   std::optional<session_usage> usage;  // set when the session has a cgroup
 };
 
+/// Counters of one client in `system.stats`.
+struct client_stats {
+  std::uint64_t sessions = 0;
+  std::uint64_t commands_running = 0;
+  std::map<std::string, std::uint64_t> rejections;  // by symbolic name
+};
+
 /// Counters reported by `system.stats`.
 struct system_stats {
   std::string version;
@@ -126,6 +136,7 @@ struct system_stats {
   bool draining = false;
   std::map<std::string, std::uint64_t> rejections;  // by symbolic name
   std::map<std::string, std::uint64_t> reasons;     // finished, by reason
+  std::map<std::string, client_stats> clients;      // by client identity
 };
 
 /// A failed request: the code, a message for people that names the value

@@ -92,6 +92,19 @@ std::optional<rpc_error> read_string(const json::value& value,
   return std::nullopt;
 }
 
+// Reads a path that must be absolute: a relative one would resolve against
+// the daemon's own working directory.
+std::optional<rpc_error> read_absolute_path(const json::value& value,
+                                            std::string_view name,
+                                            std::string& out) {
+  if (auto error = read_string(value, name, out))
+    return error;
+  if (out.front() != '/')
+    return invalid(std::string{name} + " must be an absolute path, got \"" +
+                   out + "\"");
+  return std::nullopt;
+}
+
 std::optional<rpc_error> read_env(const json::value& value, environment& out) {
   if (!value.is_object())
     return invalid("env must be an object of NAME: \"value\" strings, got " +
@@ -106,6 +119,11 @@ std::optional<rpc_error> read_env(const json::value& value, environment& out) {
     std::string text;
     if (auto error = read_string(member.value(), "env." + name, text, true))
       return error;
+    // execve(2) rejects an entry of 128 KiB or more (MAX_ARG_STRLEN).
+    if (name.size() + text.size() + 2 > 128 * 1024)
+      return invalid("env." + name + " is " + std::to_string(text.size()) +
+                     " bytes; an environment entry must stay below 128 KiB, "
+                     "so pass large data through stdin or a file");
     out[name] = std::move(text);
   }
   return std::nullopt;
@@ -210,13 +228,13 @@ std::optional<rpc_error> read_command(const json::object& params,
 }  // namespace
 
 decoded<session_options> decode_session_create(const params_ptr& params) {
-  if (auto error = check_known(*params, {"cwd", "env", "limits"},
+  if (auto error = check_known(*params, {"cwd", "env", "limits", "idle_s"},
                                "session.create params"))
     return *error;
   session_options options;
   if (auto* cwd = params->if_contains("cwd")) {
     std::string path;
-    if (auto error = read_string(*cwd, "cwd", path))
+    if (auto error = read_absolute_path(*cwd, "cwd", path))
       return *error;
     options.cwd = std::move(path);
   }
@@ -226,7 +244,25 @@ decoded<session_options> decode_session_create(const params_ptr& params) {
   if (auto* limits = params->if_contains("limits"))
     if (auto error = read_limits(*limits, options.limits))
       return *error;
+  if (auto* idle = params->if_contains("idle_s")) {
+    std::uint64_t seconds = 0;
+    if (auto error = read_positive(*idle, "idle_s", seconds))
+      return *error;
+    options.idle_s = seconds;
+  }
   return options;
+}
+
+decoded<std::string> decode_login(const params_ptr& params) {
+  if (auto error = check_known(*params, {"token"}, "auth.login params"))
+    return *error;
+  auto* token = params->if_contains("token");
+  if (token == nullptr)
+    return invalid("token is required: a token from the daemon's token file");
+  // The message must not echo the token, so the value is not described.
+  if (!token->is_string() || token->get_string().empty())
+    return invalid("token must be a non-empty string");
+  return std::string{token->get_string()};
 }
 
 decoded<exec_request> decode_exec_run(const params_ptr& params,
@@ -258,7 +294,7 @@ decoded<exec_request> decode_exec_run(const params_ptr& params,
       return *error;
   if (auto* cwd = params->if_contains("cwd")) {
     std::string path;
-    if (auto error = read_string(*cwd, "cwd", path))
+    if (auto error = read_absolute_path(*cwd, "cwd", path))
       return *error;
     request.cwd = std::move(path);
   }

@@ -148,6 +148,14 @@ std::string encode_system_stats(const system_stats& stats) {
       {"rejections", count_object(stats.rejections)},
       {"reasons", count_object(stats.reasons)},
   };
+  json::object clients;
+  for (const auto& [name, client] : stats.clients)
+    clients[name] = json::object{
+        {"sessions", client.sessions},
+        {"commands_running", client.commands_running},
+        {"rejections", count_object(client.rejections)},
+    };
+  object["clients"] = std::move(clients);
   return to_json_text(object);
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/make_shared.hpp>
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -16,6 +19,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "actors/auth.hpp"
 #include "isolation/cgroup.hpp"
 #include "runtime/client.hpp"
 
@@ -37,8 +41,9 @@ constexpr const char* log_levels[] = {"trace", "debug", "info",
 // Marks the "listen" setting, which fills listen_host and listen_port.
 struct listen_setting {};
 
-using setting_member = std::variant<std::uint64_t config::*, int config::*,
-                                    std::string config::*, listen_setting>;
+using setting_member =
+    std::variant<std::uint64_t config::*, int config::*, std::string config::*,
+                 bool config::*, listen_setting>;
 
 // One configuration key, which is also a flag. Numbers must lie within
 // [minimum, maximum]. Rules that involve other fields are in `validate`.
@@ -77,6 +82,41 @@ const setting settings[] = {
      "requests of one connection in progress at once; past this the daemon "
      "stops reading from it until some finish",
      &config::max_requests_in_flight, 1, 100000},
+    {"Network", "login_timeout_ms", "MS",
+     "milliseconds a new connection has to send a valid request (with "
+     "auth_tokens_file set, a successful auth.login) before it is closed",
+     &config::login_timeout_ms, 100, 3600000},
+    {"Network", "max_partial_line_ms", "MS",
+     "milliseconds a connection may keep an incomplete request line before "
+     "it is closed, which stops clients that send byte by byte",
+     &config::max_partial_line_ms, 100, 3600000},
+
+    {"Clients", "auth_tokens_file", "PATH",
+     "file of `name token` lines, readable by the daemon's user only; when "
+     "set, clients must call auth.login first; empty turns authentication "
+     "off and makes each peer IP address a client",
+     &config::auth_tokens_file},
+    {"Clients", "allow_unauthenticated_remote", "BOOL",
+     "allows listening on an address other than loopback without "
+     "auth_tokens_file; the flag alone means true",
+     &config::allow_unauthenticated_remote},
+    {"Clients", "max_sessions_per_client", "N",
+     "sessions one client may own at once; one more gets "
+     "CLIENT_SESSION_LIMIT",
+     &config::max_sessions_per_client, 1, 100000},
+    {"Clients", "rate_limit_per_sec", "N",
+     "requests per second one client may send on average, all its "
+     "connections together; past it requests get RATE_LIMITED; 0 turns the "
+     "rate limit off",
+     &config::rate_limit_per_sec, 0, 1000000},
+    {"Clients", "rate_limit_burst", "N",
+     "requests one client may send at once above the average rate; 0 turns "
+     "the rate limit off",
+     &config::rate_limit_burst, 0, 1000000},
+    {"Clients", "max_idle_sec", "SEC",
+     "seconds without a request after which a session with no running "
+     "command is destroyed with its processes (30 days at most)",
+     &config::max_idle_sec, 1, 2592000},
 
     {"Capacity", "max_sessions", "N",
      "sessions open at once, all clients together", &config::max_sessions, 1,
@@ -302,6 +342,13 @@ void apply_text(const setting& entry, std::string_view text,
       invalid(accepted_range(entry));
   } else if (auto* member = std::get_if<std::string config::*>(&entry.member)) {
     values.*(*member) = std::string{text};
+  } else if (auto* member = std::get_if<bool config::*>(&entry.member)) {
+    if (text == "true" || text == "1")
+      values.*(*member) = true;
+    else if (text == "false" || text == "0")
+      values.*(*member) = false;
+    else
+      invalid("true or false");
   } else {
     try {
       auto address = parse_address(text);
@@ -342,6 +389,11 @@ void apply_json_value(const setting& entry, const json::value& value,
       values.*(*member) = static_cast<int>(value.get_int64());
     else
       invalid(accepted_range(entry));
+  } else if (auto* member = std::get_if<bool config::*>(&entry.member)) {
+    if (value.is_bool())
+      values.*(*member) = value.get_bool();
+    else
+      invalid("true or false");
   } else if (!value.is_string()) {
     invalid(std::holds_alternative<listen_setting>(entry.member)
                 ? "a string \"HOST:PORT\""
@@ -415,6 +467,8 @@ std::string default_of(const setting& entry) {
     const auto& value = defaults.*(*member);
     return value.empty() ? "(default: empty)" : "(default " + value + ")";
   }
+  if (auto* member = std::get_if<bool config::*>(&entry.member))
+    return defaults.*(*member) ? "(default true)" : "(default false)";
   return "(default " +
          format_address(defaults.listen_host, defaults.listen_port) + ")";
 }
@@ -439,9 +493,12 @@ po::options_description describe_options() {
       group.emplace(current);
     }
     auto help = std::string{entry.help} + " " + default_of(entry);
+    auto* value = po::value<std::string>()->value_name(entry.value_name);
+    // A boolean flag given alone, without =VALUE, means true.
+    if (std::holds_alternative<bool config::*>(entry.member))
+      value->implicit_value("true");
     group->add(boost::make_shared<po::option_description>(
-        flag_of(entry.key).c_str(),
-        po::value<std::string>()->value_name(entry.value_name),
+        flag_of(entry.key).c_str(), value,
         // option_description keeps its own copy of the text.
         help.c_str()));
   }
@@ -546,6 +603,25 @@ void check_relations(const config& values, std::vector<std::string>& errors) {
         std::to_string(values.max_request_bytes));
 }
 
+// Checks the token file, and that a daemon reachable from other hosts
+// requires tokens unless the operator opted out.
+void check_clients(const config& values, std::vector<std::string>& errors) {
+  if (!values.auth_tokens_file.empty()) {
+    auto loaded = actors::token_store::load(values.auth_tokens_file);
+    errors.insert(errors.end(), loaded.errors.begin(), loaded.errors.end());
+    return;
+  }
+  if (values.listen_host.empty() || is_loopback_host(values.listen_host) ||
+      values.allow_unauthenticated_remote)
+    return;
+  errors.push_back(
+      "listen address " + quoted(values.listen_host) +
+      " is not loopback, and without auth_tokens_file anyone who can reach "
+      "it could run commands as the daemon's user; set --auth-tokens-file "
+      "PATH, listen on 127.0.0.1, or pass --allow-unauthenticated-remote if "
+      "a firewall or tunnel already restricts access");
+}
+
 void check_text(const config& values, std::vector<std::string>& errors) {
   if (auto problem = executable_problem(values.shell); !problem.empty())
     errors.push_back(
@@ -578,6 +654,7 @@ void check_text(const config& values, std::vector<std::string>& errors) {
     errors.push_back(
         "listen must name a host, such as 127.0.0.1:7411, got "
         "an empty host");
+  check_clients(values, errors);
 }
 
 // Reads the command line into `result`, then the --config file and the
@@ -632,7 +709,10 @@ void load_flags(int argc, const char* const* argv, config_result& result) {
     } else if (option.string_key == "config") {
       config_file = option.value.front();
     } else if (const auto* entry = find_by_flag(option.string_key)) {
-      flags.emplace_back(entry, option.value.front());
+      // A flag with an implicit value, given without =VALUE, arrives with
+      // no value at all.
+      flags.emplace_back(entry, option.value.empty() ? std::string{"true"}
+                                                     : option.value.front());
     }
   }
   if (result.show_help || result.show_version)
@@ -684,6 +764,24 @@ std::vector<std::string> validate(const config& values) {
   check_relations(values, errors);
   check_text(values, errors);
   return errors;
+}
+
+bool is_loopback_host(const std::string& host) {
+  std::string lower = host;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower == "localhost")
+    return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6))
+      return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 isolation::rlimit_values rlimits_of(const config& values) {

@@ -28,6 +28,25 @@ struct config {
   /// Requests of one connection in flight at once; past this the daemon
   /// stops reading from it until some finish.
   std::uint64_t max_requests_in_flight = 128;
+  /// A connection that has not sent a valid request (with authentication
+  /// on, a successful `auth.login`) this long after it opened is closed.
+  std::uint64_t login_timeout_ms = 10000;
+  /// A connection that keeps an incomplete request line this long is
+  /// closed, so slow senders cannot hold connections open for free.
+  std::uint64_t max_partial_line_ms = 30000;
+
+  // -- clients ----------------------------------------------------------------
+  /// File of `name token` lines; empty turns authentication off, and each
+  /// peer IP address is then a client of its own.
+  std::string auth_tokens_file;
+  /// Allows listening on an address other than loopback without tokens.
+  bool allow_unauthenticated_remote = false;
+  std::uint64_t max_sessions_per_client = 8;
+  std::uint64_t rate_limit_per_sec = 100;  // requests per client; 0 is off
+  std::uint64_t rate_limit_burst = 200;    // bucket size; 0 is off
+  /// Seconds without a request after which a session with no running
+  /// command is destroyed; `session.create` may ask for less.
+  std::uint64_t max_idle_sec = 3600;
 
   // -- capacity ---------------------------------------------------------------
   std::uint64_t max_sessions = 64;
@@ -117,6 +136,11 @@ std::vector<std::string> apply_config_json(const std::string& text,
 /// Checks every value and cross-field rule (such as default_timeout_s not
 /// above max_timeout_s). Returns one message per problem.
 std::vector<std::string> validate(const config& values);
+
+/// Returns true when `host` is a loopback address (127.0.0.0/8, ::1, an
+/// IPv4-mapped 127.x address) or `localhost`. Other names count as remote,
+/// because they are not resolved here.
+bool is_loopback_host(const std::string& host);
 
 /// Maps the `limit_*` fields to the per-process limits of a launch.
 isolation::rlimit_values rlimits_of(const config& values);

@@ -8,6 +8,8 @@
 #include <chrono>
 
 #include "actors/atoms.hpp"
+#include "actors/auth.hpp"
+#include "actors/client_table.hpp"
 #include "actors/supervisor.hpp"
 #include "isolation/cgroup.hpp"
 #include "isolation/process_service.hpp"
@@ -61,12 +63,26 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(
     if (!user)
       return caf::make_error(caf::sec::invalid_argument, "run_as: " + error);
   }
+  std::shared_ptr<const actors::token_store> tokens;
+  if (!settings.auth_tokens_file.empty()) {
+    auto loaded = actors::token_store::load(settings.auth_tokens_file);
+    if (!loaded.store)
+      return caf::make_error(caf::sec::invalid_argument, loaded.errors.front());
+    tokens =
+        std::make_shared<const actors::token_store>(std::move(*loaded.store));
+    log::info("authentication on: clients={} file={}", tokens->size(),
+              settings.auth_tokens_file);
+  }
   auto shared = std::make_shared<const config>(std::move(settings));
   std::unique_ptr<runtime> result{new runtime(system, shared)};
   result->service_ = std::make_shared<isolation::process_service>();
   result->cgroups_ = open_cgroups(*shared);
-  result->supervisor_ = spawn_supervisor(system, shared, result->service_,
-                                         std::move(user), result->cgroups_);
+  result->tokens_ = std::move(tokens);
+  result->clients_ = std::make_shared<actors::client_table>(
+      shared->rate_limit_per_sec, shared->rate_limit_burst);
+  result->supervisor_ =
+      spawn_supervisor(system, shared, result->service_, std::move(user),
+                       result->cgroups_, result->clients_);
   return result;
 }
 
@@ -74,8 +90,8 @@ runtime::~runtime() { stop(); }
 
 caf::expected<std::uint16_t> runtime::listen() {
   if (!server_)
-    server_ =
-        system_.middleman().spawn_broker(server_actor, settings_, supervisor_);
+    server_ = system_.middleman().spawn_broker(server_actor, settings_,
+                                               supervisor_, tokens_, clients_);
   caf::scoped_actor self{system_};
   caf::expected<std::uint16_t> port{caf::sec::none};
   self->request(server_, caf::infinite, listen_atom::value)

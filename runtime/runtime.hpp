@@ -16,6 +16,11 @@ class cgroup_manager;
 class process_service;
 }  // namespace isolation
 
+namespace actors {
+class client_table;
+class token_store;
+}  // namespace actors
+
 /// corral inside a caller's `caf::actor_system`: the process service, the
 /// supervisor and, on request, the TCP server. The caller owns the actor
 /// system, which must have loaded `caf::io::middleman` to serve TCP. The
@@ -27,7 +32,8 @@ class process_service;
 class runtime {
  public:
   /// Starts the runtime with `settings`, which must have passed
-  /// `validate`. Fails when `run_as` names an unknown user.
+  /// `validate`. Fails when `run_as` names an unknown user or the
+  /// `auth_tokens_file` is invalid.
   static caf::expected<std::unique_ptr<runtime>> start(
       caf::actor_system& system, config settings);
 
@@ -47,7 +53,7 @@ class runtime {
 
   /// Routes every method `name.*` to `handler`, an extension actor as
   /// described in actors/extension.hpp. Fails for the built-in namespaces
-  /// (system, session, exec) and for names with dots.
+  /// (system, session, exec, auth) and for names with dots.
   caf::expected<void> add_extension(const std::string& name,
                                     const caf::actor& handler);
 
@@ -75,6 +81,8 @@ class runtime {
   std::shared_ptr<const config> settings_;
   std::shared_ptr<isolation::process_service> service_;
   std::shared_ptr<isolation::cgroup_manager> cgroups_;  // null when off
+  std::shared_ptr<const actors::token_store> tokens_;   // null: auth off
+  std::shared_ptr<actors::client_table> clients_;
   caf::actor supervisor_;
   caf::actor server_;
   bool drained_ = false;

@@ -50,9 +50,13 @@ void reject_connection(self_pointer self, caf::io::connection_handle handle) {
 
 caf::behavior server_actor(server_broker* self,
                            std::shared_ptr<const config> settings,
-                           caf::actor supervisor) {
+                           caf::actor supervisor,
+                           std::shared_ptr<const actors::token_store> tokens,
+                           std::shared_ptr<actors::client_table> clients) {
   self->state.settings = std::move(settings);
   self->state.supervisor = std::move(supervisor);
+  self->state.tokens = std::move(tokens);
+  self->state.clients = std::move(clients);
   self->set_down_handler([=](caf::down_msg& msg) {
     self->state.connections.erase(msg.source);
     report_connections(self);
@@ -77,8 +81,9 @@ caf::behavior server_actor(server_broker* self,
           reject_connection(self, msg.handle);
           return;
         }
-        auto connection = self->fork(connection_actor, msg.handle,
-                                     st.supervisor, st.settings);
+        auto connection =
+            self->fork(connection_actor, msg.handle, st.supervisor, st.settings,
+                       st.tokens, st.clients);
         // Linked, so that stopping the server also stops its connections.
         self->monitor(connection);
         self->link_to(connection);

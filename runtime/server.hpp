@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/auth.hpp"
+#include "actors/client_table.hpp"
 #include "runtime/config.hpp"
 
 namespace corral {
@@ -18,6 +20,8 @@ struct server_state {
 
   std::shared_ptr<const config> settings;
   caf::actor supervisor;
+  std::shared_ptr<const actors::token_store> tokens;  // null: auth off
+  std::shared_ptr<actors::client_table> clients;
   caf::io::accept_handle acceptor;
   std::set<caf::actor_addr> connections;
   bool closing = false;
@@ -39,6 +43,8 @@ using server_broker = caf::io::stateful_broker<server_state>;
 /// is disconnected.
 caf::behavior server_actor(server_broker* self,
                            std::shared_ptr<const config> settings,
-                           caf::actor supervisor);
+                           caf::actor supervisor,
+                           std::shared_ptr<const actors::token_store> tokens,
+                           std::shared_ptr<actors::client_table> clients);
 
 }  // namespace corral

@@ -74,10 +74,12 @@ class daemon_process {
     ready_ = directory + "/ready";
     auto log = directory + "/corrald.log";
     std::vector<std::string> args = {
-        path,   "--listen",          "127.0.0.1:0", "--ready-file",
-        ready_, "--max-sessions",    "1100",        "--max-commands",
-        "64",   "--max-connections", "64",          "--log-level",
-        "warn"};
+        path, "--listen", "127.0.0.1:0", "--ready-file", ready_,
+        "--max-sessions", "1100", "--max-commands", "64", "--max-connections",
+        "64", "--log-level", "warn",
+        // Every load generator thread connects from 127.0.0.1, one client
+        // identity, and must not be throttled as one.
+        "--max-sessions-per-client", "1100", "--rate-limit-per-sec", "0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args)

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,7 @@
 
 #include "isolation/exit_status.hpp"
 #include "protocol/utf8.hpp"
+#include "protocol/json_text.hpp"
 #include "runtime/client.hpp"
 
 namespace {
@@ -56,13 +58,17 @@ constexpr std::chrono::seconds exec_margin{120};
 constexpr std::chrono::seconds longest_command{604800};
 
 const char usage_text[] =
-    R"(Usage: corralctl [--connect HOST:PORT] [--json] COMMAND [ARGS...]
+    R"(Usage: corralctl [--connect HOST:PORT] [--token-file PATH] [--json]
+                 COMMAND [ARGS...]
 
 Sends requests to corrald, the corral daemon.
 
 Global options, before COMMAND:
   --connect HOST:PORT  daemon address; write IPv6 as [::1]:7411 (default:
                        $CORRAL_ADDRESS, else 127.0.0.1:7411)
+  --token-file PATH    log in with the token in PATH (its first line)
+                       before each request; without it, $CORRAL_TOKEN is
+                       the token when set
   --json               print the raw JSON result instead of text
   -h, --help           print this help and exit
 
@@ -113,6 +119,7 @@ struct rpc_failure : std::runtime_error {
 
 struct global_options {
   std::string address;
+  std::string token;  // empty: do not log in
   bool json = false;
 };
 
@@ -194,7 +201,25 @@ corral::client connect(const global_options& global) {
   auto connection =
       corral::client::connect(address.host, address.port, connect_timeout);
   connection.set_timeout(control_timeout);
+  if (!global.token.empty())
+    call(connection, "auth.login", {{"token", global.token}});
   return connection;
+}
+
+// Returns the first line of `path` without surrounding whitespace.
+std::string read_token_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw usage_error("--token-file " + path +
+                      " cannot be read: " + std::strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  auto first = line.find_first_not_of(" \t\r");
+  auto last = line.find_last_not_of(" \t\r");
+  if (first == std::string::npos)
+    throw usage_error("--token-file " + path +
+                      " is empty; write the token on its first line");
+  return line.substr(first, last - first + 1);
 }
 
 // -- text output --------------------------------------------------------------
@@ -219,7 +244,7 @@ std::string format_scalar(const json::value& value) {
       return text.empty() ? "none" : text;
     }
     default:
-      return json::serialize(value);
+      return corral::protocol::to_json_text(value);
   }
 }
 
@@ -268,8 +293,9 @@ std::string field(const json::object& object, const char* key) {
   return value == nullptr ? "-" : format_scalar(*value);
 }
 
+// Prints numbers in plain decimal, as the daemon sends them.
 void print_json(const json::object& result) {
-  std::cout << json::serialize(result) << '\n';
+  std::cout << corral::protocol::to_json_text(result) << '\n';
 }
 
 // -- command-line parsing -----------------------------------------------------
@@ -825,6 +851,7 @@ int run_cli(const std::vector<std::string>& args) {
   global.address = from_environment != nullptr && *from_environment != '\0'
                        ? from_environment
                        : default_address;
+  std::optional<std::string> token_file;
 
   std::size_t next = 0;
   for (; next < args.size() && starts_with(args[next], "-"); ++next) {
@@ -841,11 +868,22 @@ int run_cli(const std::vector<std::string>& args) {
       global.address = args[++next];
     } else if (starts_with(token, "--connect=")) {
       global.address = token.substr(std::strlen("--connect="));
+    } else if (token == "--token-file") {
+      if (next + 1 == args.size())
+        throw usage_error("--token-file needs a value PATH");
+      token_file = args[++next];
+    } else if (starts_with(token, "--token-file=")) {
+      token_file = token.substr(std::strlen("--token-file="));
     } else {
       throw usage_error("unknown global option \"" + token +
-                        "\"; the global options are --connect, --json and "
-                        "--help, and they go before the command");
+                        "\"; the global options are --connect, --token-file, "
+                        "--json and --help, and they go before the command");
     }
+  }
+  if (token_file) {
+    global.token = read_token_file(*token_file);
+  } else if (const char* token = std::getenv("CORRAL_TOKEN")) {
+    global.token = token;
   }
   if (next == args.size()) throw usage_error("missing a command");
 

@@ -75,9 +75,12 @@ BOOST_AUTO_TEST_CASE(error_codes_match_catalogue) {
       {error_code::spawn_failed, -32008, "SPAWN_FAILED"},
       {error_code::connection_limit, -32009, "CONNECTION_LIMIT"},
       {error_code::command_not_found, -32010, "COMMAND_NOT_FOUND"},
+      {error_code::unauthorized, -32011, "UNAUTHORIZED"},
+      {error_code::client_session_limit, -32012, "CLIENT_SESSION_LIMIT"},
+      {error_code::rate_limited, -32013, "RATE_LIMITED"},
   };
   BOOST_TEST(cases.size() ==
-             static_cast<std::size_t>(error_code::command_not_found));
+             static_cast<std::size_t>(error_code::rate_limited));
   for (const auto& test : cases) {
     BOOST_TEST_CONTEXT("error " << test.name) {
       BOOST_TEST(json_rpc_code(test.code) == test.number);
@@ -396,8 +399,11 @@ BOOST_AUTO_TEST_CASE(system_stats_shape) {
   stats.draining = false;
   stats.rejections = {{"SESSION_BUSY", 2}};
   stats.reasons = {{"exited", 8}, {"timeout", 1}};
+  stats.clients["alice"].sessions = 2;
+  stats.clients["alice"].commands_running = 1;
+  stats.clients["alice"].rejections = {{"RATE_LIMITED", 4}};
   auto object = parse_object(encode_system_stats(stats));
-  BOOST_TEST(object.size() == 14u);
+  BOOST_TEST(object.size() == 15u);
   BOOST_TEST(object.at("version").as_string() == "0.1.0");
   BOOST_TEST(object.at("uptime_s").to_number<double>() == 3.142);
   BOOST_TEST(object.at("isolation").as_string() == "rlimits");
@@ -413,6 +419,10 @@ BOOST_AUTO_TEST_CASE(system_stats_shape) {
   BOOST_TEST(object.at("rejections").at("SESSION_BUSY").as_int64() == 2);
   BOOST_TEST(object.at("reasons").as_object().size() == 2u);
   BOOST_TEST(object.at("reasons").at("timeout").as_int64() == 1);
+  const auto& alice = object.at("clients").at("alice");
+  BOOST_TEST(alice.at("sessions").as_int64() == 2);
+  BOOST_TEST(alice.at("commands_running").as_int64() == 1);
+  BOOST_TEST(alice.at("rejections").at("RATE_LIMITED").as_int64() == 4);
 }
 
 BOOST_AUTO_TEST_CASE(pong_and_flag_shapes) {

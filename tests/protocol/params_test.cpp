@@ -122,10 +122,42 @@ BOOST_AUTO_TEST_CASE(session_create_rejections) {
       {R"({"limits":{"output_bytes":null}})", "limits.output_bytes must be"},
       {R"({"limits":{"output_bytes":1e300}})", "limits.output_bytes must be"},
       {R"({"limits":{"cpu_sec":0.5}})", "limits.cpu_sec must be a positive"},
+      {R"({"idle_s":0})", "idle_s must be a positive integer"},
+      {R"({"idle_s":-5})", "idle_s must be a positive integer"},
+      {R"({"idle_s":"60"})", "idle_s must be a positive integer"},
   };
   for (const auto& test : cases) {
     BOOST_TEST_CONTEXT("params " << test.params) {
       check_rejected(decode_session_create(params_of(test.params)), test);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(session_create_idle_seconds) {
+  auto options = create_ok(R"({"idle_s":30})");
+  BOOST_TEST(options.idle_s.value_or(0) == 30u);
+}
+
+// -- auth.login ---------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(login_token_decoded) {
+  auto result = decode_login(params_of(R"({"token":"abcdefghijklmnop"})"));
+  BOOST_TEST_REQUIRE(std::holds_alternative<std::string>(result));
+  BOOST_TEST(std::get<std::string>(result) == "abcdefghijklmnop");
+}
+
+BOOST_AUTO_TEST_CASE(login_rejections_hide_token) {
+  const std::vector<rejection_case> cases = {
+      {R"({})", "token is required"},
+      {R"({"token":""})", "token must be a non-empty string"},
+      {R"({"token":12345})", "token must be a non-empty string"},
+      {R"({"token":"x","user":"y"})", "unknown field \"user\""},
+  };
+  for (const auto& test : cases) {
+    BOOST_TEST_CONTEXT("params " << test.params) {
+      auto result = decode_login(params_of(test.params));
+      check_rejected(result, test);
+      BOOST_TEST(message_of(result).find("12345") == std::string::npos);
     }
   }
 }

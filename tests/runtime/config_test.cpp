@@ -4,6 +4,7 @@
 #include "runtime/config.hpp"
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -439,12 +440,84 @@ BOOST_AUTO_TEST_CASE(listen_accepts_ipv6_and_port_zero) {
   };
   for (const auto& entry : cases) {
     BOOST_TEST_CONTEXT("listen " << entry.text) {
-      auto result = load({"--listen", entry.text});
+      auto result =
+          load({"--listen", entry.text, "--allow-unauthenticated-remote"});
       BOOST_TEST(result.errors.empty(), "errors:" << joined(result.errors));
       BOOST_TEST(result.values.listen_host == entry.host);
       BOOST_TEST(result.values.listen_port == entry.port);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(loopback_hosts_recognised) {
+  struct host_case {
+    const char* host;
+    bool loopback;
+  };
+  const host_case cases[] = {
+      {"127.0.0.1", true},
+      {"127.255.0.9", true},
+      {"::1", true},
+      {"localhost", true},
+      {"LocalHost", true},
+      {"::ffff:127.0.0.1", true},
+      {"0.0.0.0", false},
+      {"::", false},
+      {"10.0.0.1", false},
+      {"128.0.0.1", false},
+      {"::ffff:10.0.0.1", false},
+      {"example.org", false},
+  };
+  for (const auto& entry : cases) {
+    BOOST_TEST_CONTEXT("host " << entry.host) {
+      BOOST_TEST(corral::is_loopback_host(entry.host) == entry.loopback);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(remote_listen_needs_tokens_or_opt_out) {
+  auto refused = load({"--listen", "0.0.0.0:7411"});
+  BOOST_TEST(count_mentions(refused.errors, "not loopback") == 1u);
+  BOOST_TEST(count_mentions(refused.errors, "--allow-unauthenticated-remote") ==
+             1u);
+
+  const std::vector<std::vector<std::string>> accepted = {
+      {"--listen", "0.0.0.0:7411", "--allow-unauthenticated-remote"},
+      {"--listen", "0.0.0.0:7411", "--allow-unauthenticated-remote=true"},
+      {"--listen", "[::1]:7411"},
+  };
+  for (const auto& args : accepted) {
+    BOOST_TEST_CONTEXT("args " << args[1] << " " << args.back()) {
+      auto result = load(args);
+      BOOST_TEST(result.errors.empty(), "errors:" << joined(result.errors));
+    }
+  }
+  auto opted_out = load(
+      {"--listen", "0.0.0.0:7411", "--allow-unauthenticated-remote=false"});
+  BOOST_TEST(count_mentions(opted_out.errors, "not loopback") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(boolean_setting_forms) {
+  config_file file{R"({"allow_unauthenticated_remote": true})"};
+  auto from_file = load({"--config", file.path()});
+  BOOST_TEST(from_file.values.allow_unauthenticated_remote);
+
+  config_file wrong{R"({"allow_unauthenticated_remote": "yes"})"};
+  auto wrong_type = load({"--config", wrong.path()});
+  BOOST_TEST(count_mentions(wrong_type.errors, "must be true or false") == 1u);
+
+  auto bad_flag = load({"--allow-unauthenticated-remote=maybe"});
+  BOOST_TEST(count_mentions(bad_flag.errors, "must be true or false") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(token_file_problems_reported) {
+  auto missing = load({"--auth-tokens-file", "/nonexistent/tokens"});
+  BOOST_TEST(count_mentions(missing.errors, "/nonexistent/tokens") == 1u);
+
+  config_file readable{"alice 0123456789abcdef\n"};
+  BOOST_REQUIRE(::chmod(readable.path().c_str(), 0644) == 0);
+  auto open_mode = load({"--auth-tokens-file", readable.path()});
+  BOOST_TEST(count_mentions(open_mode.errors, "chmod 600") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(listen_rejects_bad_addresses) {
