@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
               << '\n';
     return 1;
   }
-  auto supervisor = (*started)->supervisor();
+  // A typed handle: the compiler checks each request and its reply type.
+  auto supervisor = (*started)->typed_supervisor();
   caf::scoped_actor self{system};
   int status = 1;
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/supervisor_api.hpp"
 #include "runtime/config.hpp"
 
 namespace corral {
@@ -47,6 +48,12 @@ class runtime {
   /// actors/supervisor.hpp: embedders can create sessions and run
   /// commands with it directly, without TCP.
   caf::actor supervisor() const noexcept { return supervisor_; }
+
+  /// Returns the supervisor as a typed handle, whose requests the compiler
+  /// checks against the signatures in actors/supervisor_api.hpp.
+  actors::supervisor_actor typed_supervisor() const noexcept {
+    return caf::actor_cast<actors::supervisor_actor>(supervisor_);
+  }
 
   /// Returns the settings in force.
   const config& settings() const noexcept { return *settings_; }

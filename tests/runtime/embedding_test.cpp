@@ -160,6 +160,53 @@ BOOST_AUTO_TEST_CASE(runs_command_by_message) {
   BOOST_TEST(out == "by-message\n");
 }
 
+BOOST_AUTO_TEST_CASE(typed_handle_drives_sessions) {
+  auto started = corral::runtime::start(*system, settings);
+  BOOST_REQUIRE(started);
+  runtime = std::move(*started);
+  auto supervisor = runtime->typed_supervisor();
+  caf::scoped_actor self{*system};
+  auto fail = [](caf::error& error) {
+    BOOST_FAIL("request failed: " << caf::to_string(error));
+  };
+
+  std::string session;
+  self->request(supervisor, caf::infinite, corral::actors::create_atom::value,
+                corral::protocol::session_options{})
+      .receive([&](corral::protocol::session_info& info) { session = info.id; },
+               fail);
+  BOOST_REQUIRE(!session.empty());
+
+  corral::protocol::exec_request request;
+  request.session = session;
+  request.command = "echo typed";
+  self->request(supervisor, caf::infinite, corral::actors::run_atom::value,
+                request)
+      .receive(
+          [&](corral::protocol::exec_result& result) {
+            BOOST_TEST(result.out.data == "typed\n");
+          },
+          fail);
+
+  self->request(supervisor, caf::infinite, corral::actors::list_atom::value)
+      .receive(
+          [&](std::vector<corral::protocol::session_info>& sessions) {
+            BOOST_TEST(sessions.size() == 1u);
+          },
+          fail);
+  self->request(supervisor, caf::infinite, corral::actors::stats_atom::value)
+      .receive(
+          [&](corral::protocol::system_stats& stats) {
+            BOOST_TEST(stats.commands_finished == 1u);
+          },
+          fail);
+  self->request(supervisor, caf::infinite, corral::actors::destroy_atom::value,
+                session)
+      .receive(
+          [&](std::string& destroyed) { BOOST_TEST(destroyed == session); },
+          fail);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(embedding_lifecycle)
