@@ -2,6 +2,7 @@
 // extensions that fail, and starting and stopping twice.
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -10,6 +11,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -242,6 +245,24 @@ BOOST_AUTO_TEST_CASE(start_stop_twice_leaves_nothing) {
     }
   }
   BOOST_TEST(thread_count() == threads_before);
+  // Neither round left its cgroups behind, in any hierarchy.
+  auto own_name = "corral-" + std::to_string(::getpid());
+  std::ifstream self_cgroup{"/proc/self/cgroup"};
+  std::string line;
+  while (std::getline(self_cgroup, line)) {
+    auto second_colon = line.find(':', line.find(':') + 1);
+    auto controllers =
+        line.substr(line.find(':') + 1, second_colon - line.find(':') - 1);
+    auto path = line.substr(second_colon + 1);
+    if (controllers.empty() || controllers.find("name=") == 0)
+      continue;
+    auto directory = "/sys/fs/cgroup/" +
+                     controllers.substr(0, controllers.find(',')) +
+                     (path == "/" ? "" : path) + "/" + own_name;
+    BOOST_TEST_CONTEXT("cgroup directory " << directory) {
+      BOOST_TEST(::access(directory.c_str(), F_OK) != 0);
+    }
+  }
   // The background sleep of each round died with its session.
   auto* dir = ::opendir("/proc");
   int children = 0;
