@@ -34,8 +34,9 @@ bool group_exists(pid_t pgid) {
   return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
-// TODO: a process that calls setsid(2) leaves the group and survives this;
-// per-session cgroups will kill by membership instead.
+// Kills the process groups of the session's commands. A process that
+// called setsid(2) has left them; without cgroups it survives, and with
+// them the removal of the session's cgroup kills it.
 void kill_groups(self_pointer self) {
   for (auto pgid : self->state.snapshot.pgids) {
     if (isolation::signal_process_group(pgid, SIGKILL))

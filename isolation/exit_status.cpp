@@ -71,8 +71,8 @@ termination_reason classify(const exit_status& status, const kill_cause& cause,
       cpu_sec >= static_cast<double>(cpu_limit_sec + 1)) {
     return termination_reason::cpu_limit;
   }
-  // TODO: decide memory_limit here once commands run in cgroups, from the
-  // oom_kill count of the cgroup's memory.events.
+  // memory_limit needs the session cgroup's OOM kill counter, which the
+  // child-command actor reads; it turns `signaled` into memory_limit.
   if (status.signal != 0) {
     return termination_reason::signaled;
   }

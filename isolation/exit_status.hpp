@@ -47,7 +47,9 @@ struct kill_cause {
 /// signal they caused; SIGXCPU, or SIGKILL after CPU time reached the
 /// RLIMIT_CPU hard limit, is `cpu_limit`; any other signal is `signaled`.
 /// `cpu_limit_sec` is the soft limit in force (0 for none) and `cpu_sec`
-/// the process's user plus system time.
+/// the process's user plus system time. It never returns `memory_limit`,
+/// which needs the session cgroup's OOM counter: the child-command actor
+/// decides that one.
 termination_reason classify(const exit_status& status, const kill_cause& cause,
                             std::uint64_t cpu_limit_sec,
                             double cpu_sec) noexcept;
