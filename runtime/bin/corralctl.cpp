@@ -198,8 +198,17 @@ corral::client connect(const global_options& global) {
   } catch (const std::invalid_argument& error) {
     throw usage_error(error.what());
   }
-  auto connection =
-      corral::client::connect(address.host, address.port, connect_timeout);
+  std::optional<corral::client> connected;
+  try {
+    connected =
+        corral::client::connect(address.host, address.port, connect_timeout);
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(
+        std::string{error.what()} +
+        "; is corrald running there? Start it with scripts/run.sh, or pass "
+        "--connect HOST:PORT or set CORRAL_ADDRESS");
+  }
+  auto connection = std::move(*connected);
   connection.set_timeout(control_timeout);
   if (!global.token.empty())
     call(connection, "auth.login", {{"token", global.token}});
