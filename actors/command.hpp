@@ -33,7 +33,7 @@ struct command_state {
 
   command_plan plan;
   std::shared_ptr<isolation::process_service> service;
-  caf::actor session;  // told the pid, so it can kill the group if we fail
+  caf::actor session;  // gets the pid, to kill the group if this actor fails
   caf::response_promise promise;
   pid_t pid = 0;  // also the process group id; 0 until started
   bool finished = false;

@@ -23,7 +23,7 @@ using protocol::error_code;
 
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
 
-// Where a reply goes: straight to the socket, or into a batch.
+// Destination of a reply: the socket, or the batch it belongs to.
 struct reply_slot {
   std::optional<std::uint64_t> batch;
   bool notification = false;
@@ -395,8 +395,8 @@ void handle_data(self_pointer self, caf::io::new_data_msg& msg) {
   watch_partial_line(self, !events.empty());
 }
 
-// Starts the max_partial_line_ms timer when the framer begins to hold an
-// incomplete line, and stops it when it holds none. A completed line
+// Starts the max_partial_line_ms timer when the framer starts buffering an
+// incomplete line, and stops it when nothing is buffered. A completed line
 // restarts it, so only one line's wait counts.
 void watch_partial_line(self_pointer self, bool line_completed) {
   auto& st = self->state;

@@ -41,11 +41,11 @@ struct connection_state {
   std::string client;
   bool valid_request_seen = false;  // ends the login timeout
   std::uint64_t failed_logins = 0;
-  /// Since when the framer holds an incomplete line; unset when it holds
-  /// none. `partial_generation` tells a stale timer from the current one.
+  /// Time the framer started buffering an incomplete line; unset when
+  /// nothing is buffered. `partial_generation` identifies stale timers.
   std::optional<std::chrono::steady_clock::time_point> partial_since;
   std::uint64_t partial_generation = 0;
-  std::uint64_t in_flight = 0;     // requests dispatched, not yet answered
+  std::uint64_t in_flight = 0;     // requests dispatched, not yet replied to
   std::uint64_t queued_bytes = 0;  // written to the socket, not yet sent
   bool reading_halted = false;
   bool closing = false;      // drain: close once idle
@@ -62,7 +62,7 @@ using connection_broker = caf::io::stateful_broker<connection_state>;
 /// writes replies in completion order.
 ///
 /// Backpressure: past `max_requests_in_flight` it stops reading from the
-/// socket until replies have gone out; a client whose unsent replies exceed
+/// socket until replies have gone out. A client whose unsent replies exceed
 /// `max_send_queue_bytes` is disconnected instead of buffered for. A client
 /// that disconnects does not cancel its commands.
 ///

@@ -13,9 +13,10 @@
 // is the caller's client identity: the token's client name when
 // authentication is on, else the peer's IP address. It replies with the
 // `result` as JSON text, or with an error made by `actors::make_error` to
-// send that code and message to the client. Within `extension_timeout_ms`
-// (default 30 s); a late reply, an invalid JSON result, an exception or a dead
-// actor cost the client this request (INTERNAL_ERROR), never the connection.
+// send that code and message to the client. It must reply within
+// `extension_timeout_ms` (default 30 s). A late reply, an invalid JSON
+// result, an exception or a dead actor cost the client this request
+// (INTERNAL_ERROR), never the connection.
 
 #include "actors/atoms.hpp"
 #include "actors/error.hpp"

@@ -15,16 +15,16 @@
 
 namespace corral::actors {
 
-/// Who sends a request to the supervisor: the name from the token file
-/// when authentication is on, else the peer's IP address, and `local` for
-/// programs that embed corral. Sessions belong to the identity that created
+/// Identity of the client behind a request to the supervisor: the name
+/// from the token file when authentication is on, else the peer's IP
+/// address, and `local` for programs that embed corral. Sessions belong to the identity that created
 /// them.
 struct client_identity {
   std::string name;
 };
 
-/// What a child-command actor hands back to its session: the result for the
-/// client, plus the state the shell wrapper reported, which the session
+/// Outcome a child-command actor returns to its session: the result for
+/// the client, plus the state the shell wrapper reported, which the session
 /// applies to itself.
 struct command_outcome {
   protocol::exec_result result;

@@ -13,8 +13,8 @@
 
 namespace corral::actors {
 
-/// What a session actor needs besides its snapshot: the daemon's settings,
-/// the process service and the user commands run as.
+/// Dependencies of a session actor besides its snapshot: the daemon's
+/// settings, the process service and the user commands run as.
 struct session_context {
   std::shared_ptr<const config> settings;
   std::shared_ptr<isolation::process_service> service;
@@ -51,7 +51,8 @@ struct session_state {
 ///   the session started, and quits once the command has replied.
 /// - `shutdown_atom`: kills the running command with reason `shutdown`.
 /// - `list_atom` -> `session_info`.
-/// - `sweep_atom`: forgets process groups that no longer exist.
+/// - `sweep_atom`: removes process groups that no longer exist from the
+///   session's list.
 ///
 /// After every command it sends `snapshot_atom, session_snapshot` to the
 /// supervisor, which restarts a crashed session from the last snapshot.

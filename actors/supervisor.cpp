@@ -430,7 +430,7 @@ caf::result<std::string> cancel_command(self_pointer self,
 }
 
 // Collects the info of `client`'s sessions, sorted by id. A session that
-// does not answer within 5 seconds is left out.
+// does not reply within 5 seconds is left out.
 caf::result<std::vector<protocol::session_info>> list_sessions(
     self_pointer self, const std::string& client) {
   auto promise =
@@ -541,9 +541,8 @@ caf::error method_not_found(self_pointer self, const std::string& method) {
 }
 
 // Forwards a method of an extension actor, with the same admission as the
-// built-in methods, and turns its failures into errors for the client: a
-// reply past the deadline, or an actor that threw or is gone, costs this
-// request only.
+// built-in methods. A reply past the deadline, or an actor that threw or
+// is gone, becomes an error for this request only.
 caf::result<std::string> call_extension(self_pointer self,
                                         const std::string& method,
                                         std::string& params,

@@ -49,7 +49,7 @@ namespace corral::actors {
 /// cgroup with the configured limits, lowered by what it asked for.
 ///
 /// A session actor that dies abnormally is restarted from its last
-/// snapshot, at most a few times a minute; after that the session is
+/// snapshot, at most three times a minute. After that the session is
 /// destroyed and its processes killed.
 ///
 /// Every `sweep_interval_ms` it destroys sessions that ran no command and

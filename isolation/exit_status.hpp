@@ -7,7 +7,7 @@
 
 namespace corral::isolation {
 
-/// How a command ended, from the point of view of its own process.
+/// Reason a command ended, from the point of view of its own process.
 enum class termination_reason : std::uint8_t {
   exited,
   signaled,
@@ -35,7 +35,7 @@ exit_status decode_wait_status(int status) noexcept;
 /// number without one, such as a real-time signal.
 std::string signal_name(int signal);
 
-/// What the daemon itself did to the process, used to tell its own kills
+/// Kills the daemon itself sent to the process, which tell its own kills
 /// apart from limits and from signals sent by others.
 struct kill_cause {
   bool timed_out = false;
@@ -44,8 +44,9 @@ struct kill_cause {
 };
 
 /// Classifies how a command ended. The daemon's own kills win over the
-/// signal they caused; SIGXCPU, or SIGKILL after CPU time reached the
-/// RLIMIT_CPU hard limit, is `cpu_limit`; any other signal is `signaled`.
+/// signal they caused. SIGXCPU, or SIGKILL after CPU time reached the
+/// RLIMIT_CPU hard limit, is `cpu_limit`, and any other signal is
+/// `signaled`.
 /// `cpu_limit_sec` is the soft limit in force (0 for none) and `cpu_sec`
 /// the process's user plus system time. It never returns `memory_limit`,
 /// which needs the session cgroup's OOM counter: the child-command actor

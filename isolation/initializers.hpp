@@ -280,7 +280,7 @@ struct close_descriptors_init : boost::process::extend::handler {
 };
 
 /// Replaces the argument vector Boost builds, whose first entry is always
-/// the executable path, so the command sees the argv[0] of the spec.
+/// the executable path, so the command gets the argv[0] of the spec.
 struct argv_init : boost::process::extend::handler {
   std::vector<std::string> argv;
   std::vector<char*> pointers;  // into `argv`, ending with nullptr

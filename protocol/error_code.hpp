@@ -6,7 +6,7 @@
 namespace corral::protocol {
 
 /// Failure conditions that reach a client as a JSON-RPC error. The first
-/// five are the JSON-RPC 2.0 codes; the rest are corral runtime conditions,
+/// five are the JSON-RPC 2.0 codes. The rest are corral runtime conditions,
 /// each with its own code in the -32000 range and a stable symbolic name in
 /// `error.data.error`. Values start at 1 so that 0 stays "no error" when
 /// the enum is wrapped in a `caf::error`.

@@ -93,7 +93,7 @@ std::optional<rpc_error> expect_no_params(const params_ptr& params);
 // Each returns the JSON text of a `result` member.
 
 /// Encodes an exec result. With `utf8` encoding, invalid UTF-8 is replaced
-/// by U+FFFD and `stdout_lossy`/`stderr_lossy` are set; a stream cut at the
+/// by U+FFFD and `stdout_lossy`/`stderr_lossy` are set. A stream cut at the
 /// output cap loses the incomplete trailing character instead of showing
 /// it as a replacement. With `base64` the bytes are sent as they are.
 std::string encode_exec_result(const exec_result& result);

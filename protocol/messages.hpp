@@ -39,7 +39,7 @@ struct session_options {
   std::optional<std::uint64_t> idle_s;
 };
 
-/// How `exec.run` returns captured output.
+/// Encoding in which `exec.run` returns captured output.
 enum class output_encoding : std::uint8_t { utf8, base64 };
 
 /// Parameters of `exec.run`. Exactly one of `command` and `argv` is set;

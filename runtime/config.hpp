@@ -18,7 +18,7 @@ struct config {
   std::uint16_t listen_port = 7411;  // 0 picks a free port
   std::string ready_file;            // written with HOST:PORT once listening
   std::uint64_t max_connections = 256;
-  /// Longest request line. Zero derives it from `max_stdin_bytes`: six
+  /// Maximum request line length in bytes. Zero derives it from `max_stdin_bytes`: six
   /// characters per byte (a JSON `\u00XX` escape) plus 64 KiB for the rest
   /// of the request, so any stdin within its cap fits in either encoding.
   std::uint64_t max_request_bytes = 0;

@@ -27,8 +27,8 @@ using namespace corral::actors;
 constexpr auto close_timeout = std::chrono::seconds{5};
 
 // Opens the cgroup manager for `settings.cgroups` and removes groups that
-// earlier daemons left behind. Returns null when cgroups are off, which
-// the log says once, with the reason.
+// earlier daemons left behind. Returns null when cgroups are off, and logs
+// that once, with the reason.
 std::shared_ptr<isolation::cgroup_manager> open_cgroups(
     const config& settings) {
   auto mode = isolation::parse_cgroup_mode(settings.cgroups)

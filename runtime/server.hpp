@@ -36,8 +36,8 @@ using server_broker = caf::io::stateful_broker<server_state>;
 /// - `listen_atom` -> `uint16_t`, the bound port: binds to the configured
 ///   host and port (0 picks a free one).
 /// - `close_atom` -> `unit` once every connection has closed: stops
-///   accepting and asks each connection to close once its requests are
-///   answered.
+///   accepting and tells each connection to close once its requests have
+///   replies.
 ///
 /// A client past `max_connections` gets one CONNECTION_LIMIT error line and
 /// is disconnected.
